@@ -1,0 +1,171 @@
+"""Vigil's own tables, as SQLAlchemy Core metadata.
+
+Times are UTC (`timestamptz` on PostgreSQL, ISO text on SQLite). Ids are
+text so the same rows fit BigQuery, which has no autoincrement. Readings are
+indexed on (entity, time): every chart reads one entity over a time range.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+Time = DateTime(timezone=True)
+
+element_types = Table(
+    "element_types",
+    metadata,
+    Column("type", String(64), primary_key=True),
+    Column("range", String(64)),
+    Column("standard_current", Float, nullable=False),
+    Column("standard_voltage", Float, nullable=False),
+    Column("element_description", Text),
+)
+
+machines = Table(
+    "machines",
+    metadata,
+    Column("machine_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("model", String(200)),
+    Column("maker", String(200)),
+    Column("capacity_in_amp", Float),
+    Column("element_type", String(64)),
+    Column("date_of_purchase", Date),
+)
+
+machine_readings = Table(
+    "machine_readings",
+    metadata,
+    Column("machine_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),
+    Column("current", Float),
+    Column("voltage", Float),
+    Column("state", String(16)),
+    Index("ix_machine_readings_entity_time", "machine_id", "time"),
+)
+
+batteries = Table(
+    "batteries",
+    metadata,
+    Column("battery_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("capacity_kwh", Float),
+)
+
+battery_readings = Table(
+    "battery_readings",
+    metadata,
+    Column("battery_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),
+    Column("voltage", Float),
+    Column("current", Float),
+    Column("temperature", Float),
+    Column("state_of_charge", Float),
+    Column("state_of_health", Float),
+    Index("ix_battery_readings_entity_time", "battery_id", "time"),
+)
+
+sensors = Table(
+    "sensors",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("tags", String(200)),
+    Column("installed", Time),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("sensor_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),
+    Column("payload", Text),
+    Index("ix_heartbeats_entity_time", "sensor_id", "time"),
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("environment_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+samples = Table(
+    "samples",
+    metadata,
+    Column("sample_id", String(64), primary_key=True),
+    Column("environment_id", String(64), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("source", String(64)),
+)
+
+geoms = Table(
+    "geoms",
+    metadata,
+    Column("geom_id", String(64), primary_key=True),
+    Column("sample_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("shape", String(32)),
+)
+
+coordinates = Table(
+    "coordinates",
+    metadata,
+    Column("geom_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),
+    Column("x", Float),
+    Column("y", Float),
+    Column("z", Float),
+    Index("ix_coordinates_entity_time", "geom_id", "time"),
+)
+
+anomalies = Table(
+    "anomalies",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("table_name", String(200), nullable=False),
+    Column("entity_id", String(64)),
+    Column("start", Time, nullable=False),
+    Column("end", Time, nullable=False),
+    Column("columns", Text, nullable=False),  # comma-separated column names
+    Column("score", Float),
+    Column("detector", String(64), nullable=False),
+    Column("version", String(32)),
+    Column("details", Text),  # JSON
+    Column("created", Time, nullable=False),
+    Index("ix_anomalies_table_start", "table_name", "start"),
+)
+
+anomaly_feedback = Table(
+    "anomaly_feedback",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("anomaly_id", String(64), nullable=False),
+    Column("verified", Boolean),  # NULL: the label was withdrawn
+    Column("anomaly_type", String(200)),
+    Column("comment", Text),
+    Column("author", String(200), nullable=False),
+    Column("created", Time, nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Index("ix_anomaly_feedback_anomaly_created", "anomaly_id", "created"),
+)
+
+#: Tables holding time series of one entity each, and the column naming it.
+ENTITY_COLUMNS = {
+    "machine_readings": "machine_id",
+    "battery_readings": "battery_id",
+    "heartbeats": "sensor_id",
+    "coordinates": "geom_id",
+}

@@ -1,0 +1,526 @@
+"""The Store on SQL databases through SQLAlchemy 2: SQLite and PostgreSQL.
+
+Reflected `Table` objects carry the identifiers, so names that come from a
+request reach SQL only after the catalog has confirmed them, and SQLAlchemy
+quotes them; values are bound parameters.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time as clock
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    case,
+    create_engine,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.sql import sqltypes
+
+from data import schema
+from data.feedback import check_feedback, new_event_id
+from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
+from data.sqlfuncs import epoch_seconds
+from data.store import (
+    STATUSES,
+    Anomaly,
+    AnomalyFilter,
+    ColumnInfo,
+    FeedbackEvent,
+    Role,
+    Series,
+    SeriesRead,
+    Status,
+    Store,
+)
+from data.times import as_utc, utc_now
+from errors import InvalidInput, NotFound, Unavailable
+
+#: Vigil's bookkeeping tables: never offered for exploring.
+HIDDEN_TABLES = frozenset({"anomaly_feedback", "alembic_version"})
+#: Readings tables checked to tell whether the store was ever filled.
+FILL_MARKERS = ("anomalies", "machine_readings", "battery_readings", "heartbeats")
+WRITE_BATCH = 10_000
+CATALOG_TTL_SECONDS = 30.0
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        return Path(url[len(prefix) :])
+    return None
+
+
+def _prepare_sqlite_path(path: Path) -> None:
+    """Create the store's folder, or explain why it cannot be used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Unavailable(
+            f"cannot create the folder for the SQLite store {path}: {exc.strerror}. "
+            "Point 'backend' (or VIGIL_BACKEND) at a writable path."
+        ) from None
+    if path.exists() and not (path.is_file() and _readable_writable(path)):
+        raise Unavailable(
+            f"the SQLite store {path} cannot be read and written by this user. "
+            "Fix its permissions or point 'backend' (or VIGIL_BACKEND) elsewhere."
+        )
+
+
+def _readable_writable(path: Path) -> bool:
+    return os.access(path, os.R_OK | os.W_OK)
+
+
+def _role(col: Any, table_name: str, primary: set[str], time_name: str, label_name: str) -> Role:
+    name, typ = col["name"], col["type"]
+    if name == time_name or isinstance(typ, sqltypes.DateTime | sqltypes.Date):
+        return "time"
+    if name in primary or name == "id" or name.endswith("_id"):
+        return "id"
+    if name == label_name:
+        return "label"
+    if isinstance(typ, sqltypes.Boolean):
+        return "label"
+    if isinstance(typ, sqltypes.Integer | sqltypes.Numeric | sqltypes.Float):
+        return "metric"
+    return "label"
+
+
+class SQLStore(Store):
+    """SQLite (the embedded default) or PostgreSQL, one engine per process."""
+
+    def __init__(self, url: str, *, time_column: str = "time", label_column: str = "label"):
+        self.url = url
+        self._time_name = time_column
+        self._label_name = label_column
+        path = _sqlite_file(url)
+        if path is not None:
+            _prepare_sqlite_path(path)
+            self.engine: Engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 15}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self._lock = threading.Lock()
+        self._tables: dict[str, Table] = {}
+        self._names: frozenset[str] = frozenset()
+        self._catalog_at = 0.0
+
+    # -- connections and errors -------------------------------------------
+    @contextmanager
+    def _connect(self, write: bool = False) -> Iterator[Connection]:
+        """A connection whose driver failures surface as `Unavailable`."""
+        try:
+            with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+        except sa_exc.OperationalError as exc:
+            raise Unavailable(f"store unavailable: {_first_line(exc.orig)}") from exc
+        except sa_exc.InterfaceError as exc:
+            raise Unavailable(f"store unavailable: {_first_line(exc.orig)}") from exc
+
+    # -- catalog ----------------------------------------------------------
+    def _refresh_catalog(self) -> None:
+        with self._connect() as conn:
+            names = inspect(conn).get_table_names()
+        with self._lock:
+            self._names = frozenset(names)
+            self._tables = {n: t for n, t in self._tables.items() if n in self._names}
+            self._catalog_at = clock.monotonic()
+
+    def _known(self, name: str) -> bool:
+        stale = clock.monotonic() - self._catalog_at > CATALOG_TTL_SECONDS
+        if stale or name not in self._names:
+            self._refresh_catalog()  # a table created since the last look is found
+        return name in self._names
+
+    def _table(self, name: str) -> Table:
+        if not isinstance(name, str) or not self._known(name) or name in HIDDEN_TABLES:
+            raise NotFound(f"unknown table '{name}'")
+        table = self._tables.get(name)
+        if table is None:
+            with self._connect() as conn:
+                table = Table(name, MetaData(), autoload_with=conn)
+            with self._lock:
+                self._tables[name] = table
+        return table
+
+    def tables(self) -> list[str]:
+        self._refresh_catalog()
+        return sorted(self._names - HIDDEN_TABLES)
+
+    def columns(self, table: str) -> list[ColumnInfo]:
+        tbl = self._table(table)
+        primary = {c.name for c in tbl.primary_key.columns}
+        infos = []
+        for col in tbl.columns:
+            role = _role(
+                {"name": col.name, "type": col.type},
+                table,
+                primary,
+                self._time_name,
+                self._label_name,
+            )
+            infos.append(ColumnInfo(col.name, str(col.type), role))
+        return infos
+
+    def _check_columns(self, table: str, names: Sequence[str], roles: set[str]) -> None:
+        known = {c.name: c.role for c in self.columns(table)}
+        for name in names:
+            if not isinstance(name, str) or name not in known:
+                raise NotFound(f"unknown column '{name}' in table '{table}'")
+            if known[name] not in roles:
+                wanted = " or ".join(sorted(roles))
+                raise InvalidInput(
+                    f"column '{name}' of table '{table}' is a {known[name]} column, "
+                    f"not a {wanted} column"
+                )
+
+    def _filter_clause(
+        self, table: Table, filters: Mapping[str, str] | None
+    ) -> list[ColumnElement]:
+        if not filters:
+            return []
+        self._check_columns(table.name, list(filters), {"id", "label"})
+        return [table.c[k] == v for k, v in filters.items()]
+
+    # -- series -----------------------------------------------------------
+    def _bind_time(self, value: datetime) -> datetime:
+        value = as_utc(value)
+        # SQLite stores naive UTC text; an aware value would keep its offset digits.
+        return value.replace(tzinfo=None) if self.engine.dialect.name == "sqlite" else value
+
+    def _as_utc_or_none(self, value: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def time_range(
+        self, table: str, filters: Mapping[str, str] | None = None
+    ) -> tuple[datetime, datetime] | None:
+        tbl = self._table(table)
+        t = tbl.c[self.time_column(table)]
+        query = select(func.min(t), func.max(t)).where(*self._filter_clause(tbl, filters))
+        with self._connect() as conn:
+            first, last = conn.execute(query).one()
+        if first is None:
+            return None
+        return as_utc(first), as_utc(last)
+
+    def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
+        tbl = self._table(table)
+        self._check_columns(table, [column], {"id", "label"})
+        query = select(tbl.c[column]).distinct().order_by(tbl.c[column]).limit(limit)
+        with self._connect() as conn:
+            return [str(v) for v in conn.execute(query).scalars() if v is not None]
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        max_points: int,
+        filters: Mapping[str, str] | None = None,
+    ) -> SeriesRead:
+        tbl = self._table(table)
+        if not columns:
+            raise InvalidInput("choose at least one column to plot")
+        self._check_columns(table, columns, {"metric"})
+        start, end = as_utc(start), as_utc(end)
+        if end <= start:
+            raise InvalidInput("the end of the range must come after its start")
+        if not isinstance(max_points, int) or max_points < POINTS_PER_BUCKET:
+            raise InvalidInput(f"max_points must be an integer of at least {POINTS_PER_BUCKET}")
+        t = tbl.c[self.time_column(table)]
+        where = and_(
+            t >= self._bind_time(start),
+            t <= self._bind_time(end),
+            *self._filter_clause(tbl, filters),
+        )
+        values = [tbl.c[c] for c in columns]
+        with self._connect() as conn:
+            rows = conn.execute(select(func.count()).select_from(tbl).where(where)).scalar_one()
+            if rows <= max_points:
+                query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
+                frame = pd.DataFrame(conn.execute(query).all(), columns=["e", *columns])
+                times = to_times(frame["e"].to_numpy(float))
+                series = [
+                    Series(c, times, pd.Series(frame[c].to_numpy(float), index=times))
+                    for c in columns
+                ]
+                return SeriesRead(table, start, end, series, rows, downsampled=False)
+            buckets = max(1, max_points // POINTS_PER_BUCKET)
+            width = (end - start).total_seconds() / buckets
+            query = m4_query(tbl, t, values, where, start.timestamp(), width)
+            result = conn.execute(query)
+            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        series = []
+        for i, c in enumerate(columns):
+            times, vals = unfold(frame, i)
+            series.append(Series(c, times, pd.Series(vals, index=times)))
+        return SeriesRead(table, start, end, series, rows, downsampled=True)
+
+    def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
+        tbl = self._table(table)
+        self._check_columns(table, [entity_column], {"id"})
+        self._check_columns(table, columns, {"metric", "label"})
+        t = tbl.c[self.time_column(table)]
+        ent = tbl.c[entity_column]
+        last = select(ent.label("entity"), func.max(t).label("at")).group_by(ent).subquery()
+        query = (
+            select(ent, t, *[tbl.c[c] for c in columns])
+            .join(last, and_(ent == last.c.entity, t == last.c.at))
+            .order_by(ent)
+        )
+        with self._connect() as conn:
+            frame = pd.DataFrame(
+                conn.execute(query).all(), columns=[entity_column, "time", *columns]
+            )
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        return frame.drop_duplicates(subset=[entity_column], keep="last").reset_index(drop=True)
+
+    # -- anomalies and feedback -------------------------------------------
+    def _latest_labels(self) -> Any:
+        fb = schema.anomaly_feedback
+        ranked = select(
+            fb.c.anomaly_id,
+            fb.c.verified,
+            func.row_number()
+            .over(
+                partition_by=fb.c.anomaly_id, order_by=(fb.c.created.desc(), fb.c.event_id.desc())
+            )
+            .label("rank"),
+        ).subquery("ranked")
+        return (
+            select(ranked.c.anomaly_id, ranked.c.verified)
+            .where(ranked.c.rank == 1)
+            .subquery("label")
+        )
+
+    @staticmethod
+    def _status_expr(label: Any) -> ColumnElement:
+        return case(
+            (label.c.verified == literal(True, Boolean), "verified"),
+            (label.c.verified == literal(False, Boolean), "rejected"),
+            else_="unlabelled",
+        )
+
+    def _anomaly_query(self) -> Any:
+        an = schema.anomalies
+        label = self._latest_labels()
+        status = self._status_expr(label).label("status")
+        query = select(an, status).select_from(an.outerjoin(label, label.c.anomaly_id == an.c.id))
+        return query, status
+
+    def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
+        an = schema.anomalies
+        filters = filters or AnomalyFilter()
+        if filters.status is not None and filters.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        query, status = self._anomaly_query()
+        conds = []
+        if filters.table:
+            conds.append(an.c.table_name == filters.table)
+        if filters.entity:
+            conds.append(an.c.entity_id == filters.entity)
+        if filters.detector:
+            conds.append(an.c.detector == filters.detector)
+        if filters.min_score is not None:
+            conds.append(an.c.score >= filters.min_score)
+        if filters.start is not None:
+            conds.append(an.c.end >= self._bind_time(filters.start))
+        if filters.end is not None:
+            conds.append(an.c.start <= self._bind_time(filters.end))
+        if filters.status:
+            conds.append(status == filters.status)
+        query = query.where(*conds).order_by(an.c.start.desc(), an.c.id).limit(filters.limit)
+        with self._connect() as conn:
+            return [self._anomaly_from_row(r._mapping) for r in conn.execute(query)]
+
+    def _anomaly_from_row(self, row: Mapping[str, Any]) -> Anomaly:
+        return Anomaly(
+            id=row["id"],
+            table_name=row["table_name"],
+            entity_id=row["entity_id"],
+            start=as_utc(row["start"]),
+            end=as_utc(row["end"]),
+            columns=[c for c in (row["columns"] or "").split(",") if c],
+            score=row["score"],
+            detector=row["detector"],
+            version=row["version"],
+            details=row["details"],
+            created=as_utc(row["created"]),
+            status=row["status"],
+        )
+
+    def anomaly(self, anomaly_id: str) -> Anomaly:
+        an, fb = schema.anomalies, schema.anomaly_feedback
+        query, _ = self._anomaly_query()
+        with self._connect() as conn:
+            row = conn.execute(query.where(an.c.id == anomaly_id)).first()
+            if row is None:
+                raise NotFound(f"unknown anomaly '{anomaly_id}'")
+            history = conn.execute(
+                select(fb)
+                .where(fb.c.anomaly_id == anomaly_id)
+                .order_by(fb.c.created, fb.c.event_id)
+            ).all()
+        found = self._anomaly_from_row(row._mapping)
+        found.history = [self._event_from_row(h._mapping) for h in history]
+        return found
+
+    def status_counts(self, table: str | None = None) -> dict[Status, int]:
+        an = schema.anomalies
+        query, _ = self._anomaly_query()
+        inner = query.where(an.c.table_name == table) if table else query
+        sub = inner.subquery()
+        counted = select(sub.c.status, func.count()).group_by(sub.c.status)
+        counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
+        with self._connect() as conn:
+            for name, n in conn.execute(counted):
+                counts[name] = n
+        return counts
+
+    @staticmethod
+    def _event_from_row(row: Mapping[str, Any]) -> FeedbackEvent:
+        return FeedbackEvent(
+            anomaly_id=row["anomaly_id"],
+            verified=row["verified"],
+            anomaly_type=row["anomaly_type"],
+            comment=row["comment"],
+            author=row["author"],
+            idempotency_key=row["idempotency_key"],
+            event_id=row["event_id"],
+            created=as_utc(row["created"]),
+        )
+
+    def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
+        check_feedback(event)
+        fb = schema.anomaly_feedback
+        with self._connect(write=True) as conn:
+            existing = conn.execute(
+                select(fb).where(fb.c.idempotency_key == event.idempotency_key)
+            ).first()
+            if existing is not None:
+                return self._event_from_row(existing._mapping)
+            known = conn.execute(
+                select(schema.anomalies.c.id).where(schema.anomalies.c.id == event.anomaly_id)
+            ).first()
+            if known is None:
+                raise NotFound(f"unknown anomaly '{event.anomaly_id}'")
+            created = utc_now()
+            stored = FeedbackEvent(
+                anomaly_id=event.anomaly_id,
+                verified=event.verified,
+                anomaly_type=event.anomaly_type,
+                comment=event.comment,
+                author=event.author,
+                idempotency_key=event.idempotency_key,
+                event_id=new_event_id(created),
+                created=created,
+            )
+            row = {**stored.__dict__, "created": self._bind_time(created)}
+            try:
+                conn.execute(fb.insert().values(**row))
+            except sa_exc.IntegrityError:
+                conn.rollback()
+                return self.add_feedback(event)  # a concurrent retry won the race
+        return stored
+
+    # -- writes -----------------------------------------------------------
+    def write(self, table: str, frame: pd.DataFrame) -> int:
+        tbl = self._table(table)
+        unknown = [c for c in frame.columns if c not in tbl.c]
+        if unknown:
+            raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
+        records = self._records(tbl, frame)
+        with self._connect(write=True) as conn:
+            for i in range(0, len(records), WRITE_BATCH):
+                conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+        return len(records)
+
+    def _records(self, tbl: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """Rows as plain Python values, times as UTC datetimes the dialect accepts."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        columns: dict[str, list[Any]] = {}
+        for name in frame.columns:
+            col = frame[name]
+            if isinstance(tbl.c[name].type, sqltypes.DateTime):
+                times = pd.to_datetime(col, utc=True)
+                if sqlite:
+                    times = times.dt.tz_localize(None)
+                columns[name] = [None if t is pd.NaT else t for t in times.dt.to_pydatetime()]
+            else:
+                arr = col.to_numpy(dtype=object)
+                columns[name] = [None if _is_missing(v) else _plain(v) for v in arr]
+        names = list(columns)
+        return [
+            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
+
+    def create_schema(self) -> None:
+        with self._connect(write=True) as conn:
+            schema.metadata.create_all(conn)
+        self._refresh_catalog()
+
+    def create_table(self, table: Table) -> None:
+        with self._connect(write=True) as conn:
+            table.create(conn, checkfirst=True)
+        self._refresh_catalog()
+
+    def delete_all(self, table: str) -> None:
+        tbl = self._table(table) if table not in HIDDEN_TABLES else schema.metadata.tables[table]
+        with self._connect(write=True) as conn:
+            conn.execute(tbl.delete())
+
+    def is_empty(self) -> bool:
+        self._refresh_catalog()
+        with self._connect() as conn:
+            for name in FILL_MARKERS:
+                if name in self._names:
+                    tbl = schema.metadata.tables[name]
+                    if conn.execute(select(literal(1)).select_from(tbl).limit(1)).first():
+                        return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (every page view) run while a writer (ingest) commits.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else "no answer"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

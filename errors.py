@@ -1,0 +1,45 @@
+"""The one exception family of Vigil.
+
+Every layer raises these; the page frame, the JSON API and the websockets each
+turn them into their own kind of message (an alert, a JSON error body, an
+error frame), so a user always reads the same sentence for the same mistake.
+"""
+
+from __future__ import annotations
+
+
+class VigilError(Exception):
+    """A failure with a message meant for the user, and an HTTP-like status."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": {"code": self.status, "message": self.message}}
+
+
+class InvalidInput(VigilError):
+    """The request names something malformed: a bad value, type or range."""
+
+    status = 400
+
+
+class NotFound(VigilError):
+    """The request names a table, column or record that does not exist."""
+
+    status = 404
+
+
+class Unavailable(VigilError):
+    """The store (or another service) cannot be reached right now."""
+
+    status = 503
+
+
+class ConfigError(VigilError):
+    """The configuration cannot be used; the message names the key."""
+
+    status = 500

@@ -1,0 +1,256 @@
+"""Every setting of Vigil, declared once, and the loader that validates them.
+
+The list `SETTINGS` is the single source of truth: the loader validates
+against it, `python app.py settings` prints it, and a test checks that the
+README documents every entry. Nothing else in the code reads config.json or
+the environment for a setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_PATH = PROJECT_DIR / "config.json"
+ENV_PREFIX = "VIGIL_"
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None
+    item_type: type | None = None  # for list settings
+
+    def describe_type(self) -> str:
+        if self.type is list:
+            return f"list of {self.item_type.__name__}" if self.item_type else "list"
+        return {str: "string", int: "integer", bool: "boolean", float: "number"}[self.type]
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "an integer between 1 and 65535"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "a number above 0"
+
+
+def _backend_url(value: str) -> str | None:
+    schemes = ("sqlite://", "postgresql://", "postgresql+psycopg2://", "bigquery://")
+    if value.startswith(schemes):
+        return None
+    return "a URL starting with " + ", ".join(schemes)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "backend",
+        str,
+        REQUIRED,
+        "Where the data lives: sqlite:///PATH (a relative PATH is relative to the "
+        "config file), postgresql://USER@HOST/DB or bigquery://PROJECT/DATASET.",
+        _backend_url,
+    ),
+    Setting("port_number", int, REQUIRED, "Port the server listens on (seed 000).", _port),
+    Setting(
+        "host",
+        str,
+        "127.0.0.1",
+        "Address to bind. The PORT environment variable (Cloud Run) switches it to 0.0.0.0.",
+    ),
+    Setting("dataset_id", str, "", "BigQuery dataset holding the tables (seed 000)."),
+    Setting(
+        "cols_from_anomaly_tab",
+        list,
+        ["id", "table_name", "entity_id", "start", "end", "score", "detector", "status"],
+        "Columns of the anomaly table shown in the review list (seed 000).",
+        item_type=str,
+    ),
+    Setting(
+        "init_cols_for_plot",
+        list,
+        ["current", "voltage"],
+        "Columns preselected when a table is opened in Explore (seed 000).",
+        item_type=str,
+    ),
+    Setting(
+        "timestamp_column_name",
+        str,
+        "time",
+        "Name of the time column of each table; the first timestamp column is used "
+        "when a table has no column of this name (seed 000).",
+    ),
+    Setting(
+        "label_column_name",
+        str,
+        "label",
+        "Name of a column holding ground-truth labels in user tables (seed 000).",
+    ),
+    Setting("scale_data", bool, False, "Scale plotted series by default (seed 000)."),
+    Setting(
+        "scaler",
+        str,
+        "standard",
+        "scikit-learn scaler used when scaling is on: standard, minmax or robust.",
+        lambda v: None if v in ("standard", "minmax", "robust") else "standard, minmax or robust",
+    ),
+    Setting(
+        "demo_data",
+        bool,
+        True,
+        "Fill an empty store with demo data (simulated plant and NAB) on first start.",
+    ),
+    Setting("demo_days", float, 1.0, "Days of simulated data made on first start.", _positive),
+    Setting("demo_seed", int, 7, "Seed of the demo simulator, for repeatable data."),
+    Setting(
+        "max_points",
+        int,
+        2000,
+        "Most points drawn per series in a chart; longer ranges are downsampled in the store (M4).",
+        lambda v: None if v >= 16 else "an integer of at least 16",
+    ),
+    Setting(
+        "silence_minutes",
+        float,
+        10.0,
+        "A sensor with no heartbeat for longer than this is counted as silent (seed 004).",
+        _positive,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Config(dict):
+    """Validated settings; read them as attributes (`config.backend`)."""
+
+    source: str = "<defaults>"
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    """Return value if it matches the setting's type, else raise naming the key."""
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(
+            f"{origin}: key '{setting.name}' must be {expected}, got {json.dumps(value)}"
+        )
+
+    ok: bool
+    if setting.type is bool:
+        ok = isinstance(value, bool)
+    elif setting.type is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif setting.type is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif setting.type is list:
+        ok = isinstance(value, list) and all(isinstance(v, setting.item_type) for v in value)
+    else:
+        ok = isinstance(value, setting.type)
+    if not ok:
+        raise fail("a " + setting.describe_type())
+    if setting.check and (expected := setting.check(value)):
+        raise fail(expected)
+    return value
+
+
+def _from_env(setting: Setting, raw: str) -> Any:
+    """Environment values are text: strings stay as they are, the rest is JSON."""
+    if setting.type is str:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # _coerce then reports the wrong type with the key's name
+
+
+def _resolve_sqlite_path(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite://" or url.startswith("sqlite:////"):
+        return url
+    path = url[len(prefix) :]
+    if path.startswith(":memory:"):
+        return url
+    return prefix + str((base / path).resolve())
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read config.json (or VIGIL_CONFIG), apply VIGIL_* and PORT, validate.
+
+    Precedence, lowest first: defaults, the file, the environment, `overrides`
+    (used by tests and CLI flags). Raises ConfigError naming the bad key.
+    """
+    env = os.environ if env is None else env
+    path = Path(path or env.get("VIGIL_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must hold one JSON object of settings")
+
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _BY_NAME:
+            known = ", ".join(sorted(_BY_NAME))
+            raise ConfigError(f"{path}: unknown key '{key}' (known keys: {known})")
+        values[key] = _coerce(_BY_NAME[key], value, str(path))
+
+    for setting in SETTINGS:
+        var = ENV_PREFIX + setting.name.upper()
+        if var in env:
+            values[setting.name] = _coerce(setting, _from_env(setting, env[var]), var)
+    if "PORT" in env:
+        values["port_number"] = _coerce(
+            _BY_NAME["port_number"], _from_env(_BY_NAME["port_number"], env["PORT"]), "PORT"
+        )
+        values["host"] = "0.0.0.0"
+    for key, value in (overrides or {}).items():
+        if key not in _BY_NAME:
+            raise ConfigError(f"unknown setting '{key}'")
+        values[key] = _coerce(_BY_NAME[key], value, "override")
+
+    for setting in SETTINGS:
+        if setting.name not in values:
+            if setting.default is REQUIRED:
+                raise ConfigError(
+                    f"{path}: required key '{setting.name}' is missing "
+                    f"(expected a {setting.describe_type()}: {setting.help})"
+                )
+            values[setting.name] = setting.default
+    values["backend"] = _resolve_sqlite_path(values["backend"], path.parent.resolve())
+    config = Config(values)
+    config.source = str(path)
+    return config
