@@ -40,9 +40,10 @@ class Setting:
     item_type: type | None = None  # for list settings
 
     def describe_type(self) -> str:
+        """The expected type as an error message says it: 'an integer', 'a list of str'."""
         if self.type is list:
-            return f"list of {self.item_type.__name__}" if self.item_type else "list"
-        return {str: "string", int: "integer", bool: "boolean", float: "number"}[self.type]
+            return f"a list of {self.item_type.__name__}" if self.item_type else "a list"
+        return {str: "a string", int: "an integer", bool: "a boolean", float: "a number"}[self.type]
 
 
 def _port(value: int) -> str | None:
@@ -172,7 +173,7 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     else:
         ok = isinstance(value, setting.type)
     if not ok:
-        raise fail("a " + setting.describe_type())
+        raise fail(setting.describe_type())
     if setting.check and (expected := setting.check(value)):
         raise fail(expected)
     return value
@@ -247,7 +248,7 @@ def load_config(
             if setting.default is REQUIRED:
                 raise ConfigError(
                     f"{path}: required key '{setting.name}' is missing "
-                    f"(expected a {setting.describe_type()}: {setting.help})"
+                    f"(expected {setting.describe_type()}: {setting.help})"
                 )
             values[setting.name] = setting.default
     values["backend"] = _resolve_sqlite_path(values["backend"], path.parent.resolve())

@@ -87,12 +87,9 @@ def m4_query(
 
 
 def to_times(epochs: np.ndarray) -> pd.DatetimeIndex:
-    """Epoch seconds to UTC times, rounded to the millisecond.
-
-    SQLite's julianday() carries ~40 µs of float error; rounding removes it.
-    """
-    ms = np.round(np.asarray(epochs, dtype="float64") * 1000.0).astype("int64")
-    return pd.DatetimeIndex(ms.astype("datetime64[ms]")).tz_localize("UTC")
+    """Epoch seconds to UTC times, to the microsecond the stores keep."""
+    us = np.round(np.asarray(epochs, dtype="float64") * 1e6).astype("int64")
+    return pd.DatetimeIndex(us.astype("datetime64[us]")).tz_localize("UTC")
 
 
 def unfold(per_bucket: pd.DataFrame, i: int) -> tuple[pd.DatetimeIndex, np.ndarray]:

@@ -453,9 +453,15 @@ class SQLStore(Store):
         if unknown:
             raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
         records = self._records(tbl, frame)
-        with self._connect(write=True) as conn:
-            for i in range(0, len(records), WRITE_BATCH):
-                conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+        try:
+            with self._connect(write=True) as conn:
+                for i in range(0, len(records), WRITE_BATCH):
+                    conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+        except sa_exc.StatementError as exc:  # connection failures became Unavailable already
+            reason = _first_line(getattr(exc, "orig", None) or exc)
+            raise InvalidInput(
+                f"rows refused by table '{table}', nothing written: {reason}"
+            ) from None
         return len(records)
 
     def _records(self, tbl: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -465,7 +471,7 @@ class SQLStore(Store):
         for name in frame.columns:
             col = frame[name]
             if isinstance(tbl.c[name].type, sqltypes.DateTime):
-                times = pd.to_datetime(col, utc=True)
+                times = _parse_times(col, name)
                 if sqlite:
                     times = times.dt.tz_localize(None)
                 columns[name] = [None if t is pd.NaT else t for t in times.dt.to_pydatetime()]
@@ -504,6 +510,13 @@ class SQLStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _parse_times(values: pd.Series, column: str) -> pd.Series:
+    try:
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        raise InvalidInput(f"column '{column}' holds values that are not a time") from None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -32,8 +32,10 @@ class floor_int(FunctionElement):  # noqa: N801
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    # julianday() parses the ISO text SQLAlchemy stores; 2440587.5 is 1970-01-01.
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+    # Whole seconds from unixepoch() plus the stored fraction ('.123456'): exact,
+    # where julianday() arithmetic is off by ~40 µs and moves rows across bucket edges.
+    t = compiler.process(element.clauses, **kw)
+    return f"(unixepoch({t}) + CAST(substr({t}, 20) AS REAL))"
 
 
 @compiles(epoch_seconds, "postgresql")

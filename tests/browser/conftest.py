@@ -1,0 +1,167 @@
+"""Fixtures of the browser tests: one real Vigil server per session, headless Chromium.
+
+The server is the real thing (`python app.py --config CFG serve --port P`) on a
+temporary SQLite store filled with a small demo. Chromium and chromedriver are
+Debian's; `scripts/test` installs them, so a missing one is a failure here,
+not a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+START_TIMEOUT = 90.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _output(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return text[-6000:] or "(no output)"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Base URL (no trailing slash) of a Vigil server on a fresh demo store."""
+    with tempfile.TemporaryDirectory(prefix="vigil-browser-") as tmp:
+        folder = Path(tmp)
+        port = _free_port()
+        config = folder / "config.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "backend": "sqlite:///vigil.db",
+                    "port_number": port,
+                    "demo_days": 0.25,
+                }
+            )
+        )
+        log = folder / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+        env.pop("PORT", None)  # PORT would switch the host to 0.0.0.0
+        env["PYTHONUNBUFFERED"] = "1"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "app.py", "--config", str(config), "serve", "--port", str(port)],
+                cwd=PROJECT_DIR,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(
+                        f"Vigil server exited with code {proc.returncode} before serving:\n"
+                        + _output(log),
+                        pytrace=False,
+                    )
+                try:
+                    with urllib.request.urlopen(url + "/", timeout=5) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"Vigil server did not answer GET / within {START_TIMEOUT:.0f} s:\n"
+                        + _output(log),
+                        pytrace=False,
+                    )
+                time.sleep(0.2)
+            yield url
+        finally:
+            _stop(proc)
+
+
+def _require(path: str, package: str) -> None:
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"{path} is missing: the browser tests need Debian's {package} "
+            f"(`apt-get install chromium chromium-driver`, or run scripts/test, "
+            f"which installs it).",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def _chrome_profiles() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="vigil-chrome-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture
+def driver(_chrome_profiles: Path) -> Iterator[webdriver.Chrome]:
+    """A fresh headless Chromium with its own profile; console logs via get_log('browser')."""
+    _require(CHROMIUM, "chromium")
+    _require(CHROMEDRIVER, "chromium-driver")
+    profile = Path(tempfile.mkdtemp(prefix="profile-", dir=_chrome_profiles))
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver path: Selenium Manager would otherwise try the network.
+    service = Service(CHROMEDRIVER)
+    browser = webdriver.Chrome(service=service, options=options)
+    browser.set_page_load_timeout(60)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)

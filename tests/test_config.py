@@ -1,0 +1,97 @@
+"""The config loader: every mistake stops the start with the key's name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from errors import ConfigError
+from settings import DEFAULT_CONFIG_PATH, SETTINGS, load_config
+
+BASE = {"backend": "sqlite:///vigil.db", "port_number": 8080}
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def test_shipped_config_is_valid_and_complete() -> None:
+    config = load_config(DEFAULT_CONFIG_PATH, env={})
+    assert config.port_number == 8080
+    assert config.backend.startswith("sqlite:///") and config.backend.endswith("instance/vigil.db")
+    assert set(config) == {s.name for s in SETTINGS}
+    shipped = json.loads(DEFAULT_CONFIG_PATH.read_text())
+    seed_000 = {
+        "dataset_id",
+        "cols_from_anomaly_tab",
+        "init_cols_for_plot",
+        "timestamp_column_name",
+        "label_column_name",
+        "scale_data",
+        "port_number",
+    }
+    assert seed_000 <= set(shipped)
+
+
+def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={})
+    assert config.backend == f"sqlite:///{tmp_path.resolve()}/vigil.db"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({**BASE, "colour": "red"}, "unknown key 'colour'"),
+        ({**BASE, "port_number": "8080"}, "key 'port_number' must be an integer"),
+        ({**BASE, "port_number": 70000}, "'port_number' must be an integer between 1 and 65535"),
+        ({**BASE, "scale_data": "yes"}, "key 'scale_data' must be a boolean"),
+        ({**BASE, "init_cols_for_plot": "current"}, "'init_cols_for_plot' must be a list of str"),
+        ({**BASE, "init_cols_for_plot": [1, 2]}, "'init_cols_for_plot' must be a list of str"),
+        ({**BASE, "backend": "mysql://x"}, "'backend' must be a URL starting with sqlite://"),
+        ({**BASE, "max_points": 3}, "'max_points' must be an integer of at least 16"),
+        ({**BASE, "demo_days": 0}, "'demo_days' must be a number above 0"),
+        ({**BASE, "scaler": "zscore"}, "'scaler' must be standard, minmax or robust"),
+        ({"port_number": 8080}, "required key 'backend' is missing"),
+        ({"backend": "sqlite:///x.db"}, "required key 'port_number' is missing"),
+        ([1, 2], "one JSON object"),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_broken_config_names_the_key(tmp_path: Path, data: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(write(tmp_path, data), env={})
+
+
+def test_missing_file_says_which(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read config file .*nowhere\.json"):
+        load_config(tmp_path / "nowhere.json", env={})
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    other = write(tmp_path, {**BASE, "port_number": 9000})
+    env = {
+        "VIGIL_CONFIG": str(other),
+        "VIGIL_BACKEND": "postgresql://postgres@127.0.0.1/test",
+        "VIGIL_SCALE_DATA": "true",
+        "VIGIL_INIT_COLS_FOR_PLOT": '["voltage"]',
+    }
+    config = load_config(env=env)
+    assert config.port_number == 9000 and config.host == "127.0.0.1"
+    assert config.backend == "postgresql://postgres@127.0.0.1/test"
+    assert config.scale_data is True and config.init_cols_for_plot == ["voltage"]
+
+
+def test_port_variable_binds_all_interfaces(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={"PORT": "5000"})
+    assert (config.port_number, config.host) == (5000, "0.0.0.0")
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="VIGIL_SCALE_DATA: key 'scale_data' must be a boolean"):
+        load_config(write(tmp_path, BASE), env={"VIGIL_SCALE_DATA": "maybe"})
+    with pytest.raises(ConfigError, match="PORT: key 'port_number'"):
+        load_config(write(tmp_path, BASE), env={"PORT": "http"})
