@@ -86,15 +86,19 @@ def load_demo(ws: Workspace, days: float = DEFAULT_DAYS, seed: int = DEFAULT_SEE
             [PYTHON, "app.py", "--config", str(ws.config), "load-demo", "--days", str(days),
              "--seed", str(seed)],
             cwd=PROJECT_DIR, env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
-            check=True, timeout=150,
+            check=True, timeout=120,
         )  # fmt: skip
     return time.perf_counter() - started
 
 
 def use_store(ws: Workspace, db: str | None, days: float = DEFAULT_DAYS) -> str:
     """A filled store in the workspace: a copy of `db` if given, else a fresh demo."""
+    if not ws.config.exists():
+        ws.write_config(free_port())
     if db:
         shutil.copyfile(db, ws.db)
+        if Path(db + "-wal").exists():  # rows not yet checkpointed into the main file
+            shutil.copyfile(db + "-wal", str(ws.db) + "-wal")
         return f"copy of {db}"
     seconds = load_demo(ws, days)
     return f"demo of {days:g} day(s) made by load-demo in {seconds:.1f} s"

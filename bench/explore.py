@@ -98,23 +98,25 @@ def over_http(dash: Dash, entity: str, spans: list, calls: int, warmup: int) -> 
     return results
 
 
-class SQLTimer:
-    """Execute time of every statement on the store's engine, summed per label."""
+class SQLLog:
+    """Every statement run on the store's engine, with its parameters and phase.
+
+    SQLite computes much of a SELECT while rows are fetched, so execute-time
+    events understate a query; `replay` runs each logged statement again on a
+    raw connection, fetching every row, and times that.
+    """
 
     def __init__(self, engine: Any):
         from sqlalchemy import event
 
-        self.totals: dict[str, float] = defaultdict(float)
+        self.engine = engine
         self.phase = "other"
+        self.statements: list[tuple[str, str, Any]] = []
+        self.replayed: list[tuple[str, float, str]] = []  # label, seconds, statement
 
         @event.listens_for(engine, "before_cursor_execute")
         def before(conn, cursor, statement, parameters, context, executemany):
-            conn.info.setdefault("bench_t0", []).append(time.perf_counter())
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def after(conn, cursor, statement, parameters, context, executemany):
-            spent = time.perf_counter() - conn.info["bench_t0"].pop()
-            self.totals[self.label(statement)] += spent
+            self.statements.append((self.label(statement), statement, parameters))
 
     def label(self, statement: str) -> str:
         if self.phase != "read":
@@ -122,9 +124,34 @@ class SQLTimer:
         text = statement.lstrip().lower()
         if text.startswith("select count("):
             return "count SQL"
+        if "rollup" in text:
+            return "rollup SQL"
         if "per_bucket" in text:
             return "M4 SQL"
         return "rows SQL"
+
+    def replay(self, repeats: int) -> dict[str, float]:
+        """Median seconds per label of executing and fetching the logged statements."""
+        raw = self.engine.raw_connection()
+        totals: dict[str, float] = defaultdict(float)
+        self.replayed = []
+        try:
+            for label, statement, parameters in self.statements:
+                if not statement.lstrip().lower().startswith(("select", "with")):
+                    continue
+                spent = []
+                for _ in range(repeats):
+                    cursor = raw.cursor()
+                    t0 = time.perf_counter()
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                    spent.append(time.perf_counter() - t0)
+                    cursor.close()
+                totals[label] += statistics.median(spent)
+                self.replayed.append((label, statistics.median(spent), statement))
+        finally:
+            raw.close()
+        return totals
 
 
 def in_process(config: Any, entity: str, spans: list, calls: int) -> list[dict]:
@@ -136,28 +163,28 @@ def in_process(config: Any, entity: str, spans: list, calls: int) -> list[dict]:
     from data.views import choose
 
     store = open_store(config)
-    timer = SQLTimer(store.engine)
+    log = SQLLog(store.engine)
     results = []
     try:
         for name, start, end in spans:
             values = draw_values(entity, start, end)
             sums: dict[str, list[float]] = defaultdict(list)
             for n in range(calls + 2):
-                timer.totals.clear()
+                log.statements.clear()
                 t0 = time.perf_counter()
-                timer.phase = "choose"
+                log.phase = "choose"
                 choice = choose(
                     store, TABLE, COLUMNS, entity,
                     values["explore-start.value"], values["explore-end.value"], [],
                 )  # fmt: skip
                 t1 = time.perf_counter()
-                timer.phase = "read"
+                log.phase = "read"
                 read = store.read(
                     choice.table, choice.columns, choice.start, choice.end,
                     config.max_points, {choice.entity_column: choice.entity},
                 )  # fmt: skip
                 t2 = time.perf_counter()
-                timer.phase = "other"
+                log.phase = "other"
                 figure = series_figure(read, scaled=False, scaler=config.scaler)
                 t3 = time.perf_counter()
                 body = to_json(
@@ -175,11 +202,13 @@ def in_process(config: Any, entity: str, spans: list, calls: int) -> list[dict]:
                     "figure": t3 - t2,
                     "json": t4 - t3,
                     "total": t4 - t0,
-                    **timer.totals,
                 }
                 for key, value in step.items():
                     sums[key].append(value)
             row = {k: statistics.median(v) * 1000 for k, v in sums.items()}
+            # The last call's statements, replayed one by one and fully fetched.
+            row.update({k: v * 1000 for k, v in log.replay(max(3, calls // 4)).items()})
+            row["statements"] = log.replayed
             row.update(name=name, rows=read.rows_in_range, points=read.points,
                        downsampled=read.downsampled, json_bytes=len(body))  # fmt: skip
             results.append(row)
@@ -194,6 +223,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls per range first")
     parser.add_argument("--db", help="copy this filled SQLite store instead of making the demo")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument("--sql", action="store_true", help="print each SQL statement's time")
     args = parser.parse_args()
 
     from data import open_store
@@ -232,14 +262,20 @@ def main() -> int:
             f"{r['raw'] / 1000:>7.1f} {r['gzip'] / 1000:>8.1f}  {r['info']}"
         )
     print()
-    print("In process, medians in ms (SQL = execute time of the statements; "
-          "read = SQL + fetch + unfold)")  # fmt: skip
-    keys = ["choose", "choose SQL", "count SQL", "M4 SQL", "rows SQL", "read", "figure", "json",
-            "total"]  # fmt: skip
+    print("In process, medians in ms (SQL columns: the statements replayed alone, rows fetched; "
+          "read = its SQL + DataFrame/unfold)")  # fmt: skip
+    sql = ["count SQL", "rollup SQL", "M4 SQL", "rows SQL"]
+    seen = [k for k in sql if any(k in r for r in local_rows)]
+    keys = ["choose", "choose SQL", *seen, "read", "figure", "json", "total"]
     print(f"{'range':<12} " + " ".join(f"{k:>10}" for k in keys) + f" {'rows':>7} {'points':>6}")
     for r in local_rows:
         cells = " ".join(f"{r.get(k, 0.0):>10.1f}" for k in keys)
         print(f"{r['name']:<12} {cells} {r['rows']:>7,} {r['points']:>6,}")
+    if args.sql:
+        for r in local_rows:
+            print(f"\nSQL of one call, {r['name']} (replayed alone, ms):")
+            for label, seconds, statement in r["statements"]:
+                print(f"  {seconds * 1000:8.1f}  {label:<11} {' '.join(statement.split())[:90]}")
     day = http_rows[0]
     print()
     print(

@@ -18,13 +18,24 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import Dash, Server, machine_note, serve, verdict, workspace
+from _server import (
+    PROJECT_DIR,
+    PYTHON,
+    Dash,
+    Server,
+    bench_env,
+    machine_note,
+    serve,
+    verdict,
+    workspace,
+)
 
 FIRST_TARGET = 30.0
 LATER_TARGET = 3.0
@@ -45,6 +56,19 @@ def first_page(server: Server, up: float) -> tuple[float, float]:
     return up + rest, rest
 
 
+def import_seconds(runs: int = 3) -> float:
+    """Median seconds of `python -c "import app"`: the interpreter and the imports alone."""
+    spent = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [PYTHON, "-c", "import app"], cwd=PROJECT_DIR, env=bench_env(), check=True,
+            stdout=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent)
+
+
 def demo_seconds(log: str) -> str:
     found = re.search(r"Demo ready: ([\d,]+) rows in (\d+) tables, ([\d.]+) s", log)
     return f"{found[3]} s for {found[1]} rows in {found[2]} tables" if found else "not reported"
@@ -60,7 +84,7 @@ def main() -> int:
     print(f"startup benchmark; machine: {machine_note()}")
     with workspace(keep=args.keep) as ws:
         with serve(ws, "first-start", demo_days=args.days) as server:
-            up = server.wait_until_up("/", timeout=150)
+            up = server.wait_until_up("/", timeout=120)
             ready, rest = first_page(server, up)
             listening = server.listening
             demo = demo_seconds(server.log_text())
@@ -71,6 +95,7 @@ def main() -> int:
                 later_ready, _ = first_page(later, later_up)
                 rows.append((later_up, later_ready, later.listening))
         size_mb = ws.db.stat().st_size / 1e6
+    imports = import_seconds()
 
     print(f"store after the demo: {size_mb:.0f} MB; demo as logged by the server: {demo}")
     print(
@@ -85,6 +110,7 @@ def main() -> int:
             f"GET / answers after {later_up:.2f} s, "
             f"first page ready after {later_ready:.2f} s"
         )
+    print(f"of which interpreter + imports alone (python -c 'import app'): {imports:.2f} s")
     if rows:
         worst = max(r[1] for r in rows)
         median = statistics.median(r[1] for r in rows)

@@ -2,10 +2,10 @@
 
 Drawn as lines at one bucket per pixel column, these four points give the
 same picture as every raw row (Jugel et al., "M4", VLDB 2014), so a chart of
-ten million rows costs a few thousand points. The database does the work:
-`m4_query` builds one two-pass query for several columns at once; the
-per-bucket rows it returns are unfolded into points by `unfold`, which every
-backend shares.
+ten million rows costs a few thousand points. `m4_query` has the database
+compute it over raw rows (several columns in one two-pass query, optionally
+per entity); `unfold` turns its per-bucket rows into points; `m4_points`
+reduces an already small point set (rollup points) the same way in numpy.
 """
 
 from __future__ import annotations
@@ -56,17 +56,15 @@ def m4_query(
     )
     aggs = [func.min(rows.c.e).label("e0"), func.max(rows.c.e).label("e1")]
     for i in range(len(values)):
-        aggs += [
-            func.min(rows.c[f"v{i}"]).label(f"mn{i}"),
-            func.max(rows.c[f"v{i}"]).label(f"mx{i}"),
-        ]
+        v = rows.c[f"v{i}"]
+        aggs += [func.min(v).label(f"mn{i}"), func.max(v).label(f"mx{i}")]
     per_bucket = (
         select(rows.c.k, *aggs).group_by(rows.c.k).cte("per_bucket").prefix_with("MATERIALIZED")
     )
 
-    # Grouping on k alone (bucket constants re-read through min()) is valid on
-    # every dialect and lets SQLite group on one integer instead of seven columns.
-    const = {c.name: func.min(c).label(c.name) for c in per_bucket.c}
+    # Grouping on k alone (bucket constants re-read through min()) is valid on every
+    # dialect and lets SQLite group on one integer instead of every column.
+    const = {c.name: func.min(c).label(c.name) for c in per_bucket.c if c.name != "k"}
     picks: list[ColumnElement] = [const["e0"], const["e1"]]
     for i in range(len(values)):
         v, mn, mx = rows.c[f"v{i}"], per_bucket.c[f"mn{i}"], per_bucket.c[f"mx{i}"]
@@ -92,27 +90,43 @@ def to_times(epochs: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(us.astype("datetime64[us]")).tz_localize("UTC")
 
 
-def unfold(per_bucket: pd.DataFrame, i: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Points of column i from the M4 rows: time-ordered, one per distinct time."""
+def unfold(per_bucket: pd.DataFrame, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points (epoch seconds, values) of column i from M4 rows: time-ordered, one per time."""
     times = np.concatenate(
-        [
-            per_bucket["e0"].to_numpy(float),
-            per_bucket[f"emn{i}"].to_numpy(float),
-            per_bucket[f"emx{i}"].to_numpy(float),
-            per_bucket["e1"].to_numpy(float),
-        ]
+        [per_bucket[name].to_numpy(float) for name in ("e0", f"emn{i}", f"emx{i}", "e1")]
     )
     values = np.concatenate(
-        [
-            per_bucket[f"first{i}"].to_numpy(float),
-            per_bucket[f"mn{i}"].to_numpy(float),
-            per_bucket[f"mx{i}"].to_numpy(float),
-            per_bucket[f"last{i}"].to_numpy(float),
-        ]
+        [per_bucket[name].to_numpy(float) for name in (f"first{i}", f"mn{i}", f"mx{i}", f"last{i}")]
     )
+    return distinct_points(times, values)
+
+
+def distinct_points(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop missing points, order by time, keep the first point at each time."""
     keep = ~(np.isnan(times) | np.isnan(values))
     times, values = times[keep], values[keep]
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
-    distinct = np.concatenate([[True], np.diff(times) > 0]) if len(times) else np.array([], bool)
-    return to_times(times[distinct]), values[distinct]
+    first = np.concatenate([[True], np.diff(times) > 0]) if len(times) else np.array([], bool)
+    return times[first], values[first]
+
+
+def m4_points(
+    times: np.ndarray, values: np.ndarray, start_epoch: float, bucket_seconds: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """M4 of a point set in numpy: first, last, min and max per bucket.
+
+    For point sets already bounded by the screen (rollup points), where
+    another round trip to the database would cost more than the arithmetic.
+    """
+    times, values = distinct_points(np.asarray(times, float), np.asarray(values, float))
+    if len(times) == 0:
+        return times, values
+    k = np.floor((times - start_epoch) / bucket_seconds).astype(np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    ends = np.concatenate([starts[1:], [len(k)]]) - 1
+    # lexsort is stable: among equal values the earliest point wins, as in SQL.
+    by_min = np.lexsort((values, k))
+    by_max = np.lexsort((-values, k))
+    picks = np.unique(np.concatenate([starts, ends, by_min[starts], by_max[starts]]))
+    return times[picks], values[picks]

@@ -8,12 +8,14 @@ indexed on (entity, time): every chart reads one entity over a time range.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Float,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -160,6 +162,28 @@ anomaly_feedback = Table(
     Column("created", Time, nullable=False),
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Index("ix_anomaly_feedback_anomaly_created", "anomaly_id", "created"),
+)
+
+# The M4 pyramid of data/rollup.py: one row per (table, level, entity, column, bucket).
+m4_rollups = Table(
+    "m4_rollups",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("entity", String(64), primary_key=True),  # '' for tables without entities
+    Column("col", String(200), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),  # floor(epoch seconds / level)
+    Column("n", Integer, nullable=False),  # raw rows in the bucket
+    *[Column(name, Float) for name in ("e0", "v0", "emn", "mn", "emx", "mx", "e1", "v1")],
+    sqlite_with_rowid=False,
+)
+
+# Per rolled-up table, the finest level stored (NULL: too sparse to roll up).
+m4_sources = Table(
+    "m4_sources",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("finest", Integer),
 )
 
 #: Tables holding time series of one entity each, and the column naming it.

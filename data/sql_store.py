@@ -7,12 +7,15 @@ quotes them; values are bound parameters.
 
 from __future__ import annotations
 
+import itertools
+import logging
+import math
 import os
 import threading
 import time as clock
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,15 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    or_,
     select,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql import sqltypes
 
-from data import schema
+from data import rollup, schema
 from data.feedback import check_feedback, new_event_id
-from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
+from data.m4 import POINTS_PER_BUCKET, m4_points, m4_query, to_times, unfold
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -56,8 +60,10 @@ from data.store import (
 from data.times import as_utc, utc_now
 from errors import InvalidInput, NotFound, Unavailable
 
+log = logging.getLogger(__name__)
+
 #: Vigil's bookkeeping tables: never offered for exploring.
-HIDDEN_TABLES = frozenset({"anomaly_feedback", "alembic_version"})
+HIDDEN_TABLES = frozenset({"anomaly_feedback", "alembic_version", "m4_rollups", "m4_sources"})
 #: Readings tables checked to tell whether the store was ever filled.
 FILL_MARKERS = ("anomalies", "machine_readings", "battery_readings", "heartbeats")
 WRITE_BATCH = 10_000
@@ -228,9 +234,15 @@ class SQLStore(Store):
     def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
         tbl = self._table(table)
         self._check_columns(table, [column], {"id", "label"})
-        query = select(tbl.c[column]).distinct().order_by(tbl.c[column]).limit(limit)
+        col = tbl.c[column]
+        # A loose index scan: each step asks the index for the next larger value,
+        # so six machines cost six seeks instead of a scan of every reading.
+        steps = select(func.min(col).label("v")).cte("steps", recursive=True)
+        following = select(func.min(col)).where(col > steps.c.v).scalar_subquery()
+        steps = steps.union_all(select(following).where(steps.c.v.is_not(None)))
+        query = select(steps.c.v).where(steps.c.v.is_not(None)).limit(limit)
         with self._connect() as conn:
-            return [str(v) for v in conn.execute(query).scalars() if v is not None]
+            return [str(v) for v in conn.execute(query).scalars()]
 
     def read(
         self,
@@ -262,22 +274,202 @@ class SQLStore(Store):
             if rows <= max_points:
                 query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
                 frame = pd.DataFrame(conn.execute(query).all(), columns=["e", *columns])
-                times = to_times(frame["e"].to_numpy(float))
-                series = [
-                    Series(c, times, pd.Series(frame[c].to_numpy(float), index=times))
-                    for c in columns
-                ]
-                return SeriesRead(table, start, end, series, rows, downsampled=False)
-            buckets = max(1, max_points // POINTS_PER_BUCKET)
-            width = (end - start).total_seconds() / buckets
-            query = m4_query(tbl, t, values, where, start.timestamp(), width)
-            result = conn.execute(query)
-            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-        series = []
-        for i, c in enumerate(columns):
-            times, vals = unfold(frame, i)
-            series.append(Series(c, times, pd.Series(vals, index=times)))
-        return SeriesRead(table, start, end, series, rows, downsampled=True)
+                points = {
+                    c: (frame["e"].to_numpy(float), frame[c].to_numpy(float)) for c in columns
+                }
+                return _series_read(table, start, end, points, rows, None)
+            width = (end - start).total_seconds() / max(1, max_points // POINTS_PER_BUCKET)
+            found = self._read_rollups(conn, tbl, columns, filters, start, end, width, rows)
+            if found is None:
+                query = m4_query(tbl, t, values, where, start.timestamp(), width)
+                result = conn.execute(query)
+                frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+                points = {c: unfold(frame, i) for i, c in enumerate(columns)}
+                found = points, (start.timestamp(), width)
+        points, buckets = found
+        return _series_read(table, start, end, points, rows, buckets)
+
+    # -- the rollup pyramid (data/rollup.py) --------------------------------
+    def _rollup_entity(self, table: str, filters: Mapping[str, str] | None) -> str | None:
+        """The rollup entity key a read can use, or None when rollups cannot answer it."""
+        entity_column = self.entity_column(table)
+        filters = dict(filters or {})
+        if entity_column is None:
+            return "" if not filters else None
+        if set(filters) == {entity_column}:
+            return str(filters[entity_column])
+        return None
+
+    def _read_rollups(
+        self,
+        conn: Connection,
+        tbl: Table,
+        columns: Sequence[str],
+        filters: Mapping[str, str] | None,
+        start: datetime,
+        end: datetime,
+        width: float,
+        rows_in_range: int,
+    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[float, float]] | None:
+        """M4 points from the pyramid and the buckets used; None when it cannot answer exactly."""
+        entity = self._rollup_entity(tbl.name, filters)
+        finest = self._finest_level(conn, tbl.name)
+        level = rollup.level_for(width, finest) if finest else None
+        if level is None or entity is None:
+            return None
+        lo, hi = start.timestamp(), end.timestamp()
+        pieces = rollup.decompose(lo, hi, level, finest)
+        ru = schema.m4_rollups
+        stored = [
+            and_(ru.c.level == p.level, ru.c.bucket.between(p.first, p.last))
+            for p in pieces
+            if p.level is not None
+        ]
+        query = select(ru.c.col, *[ru.c[c] for c in rollup.POINT_COLUMNS]).where(
+            ru.c.source == tbl.name, ru.c.entity == entity, ru.c.col.in_(columns), or_(*stored)
+        )
+        found = _arrays(conn.execute(query).all(), ["col", *rollup.POINT_COLUMNS])
+        t = tbl.c[self.time_column(tbl.name)]
+        fringes = [
+            and_(
+                t >= self._bind_time(epoch_to_utc(p.lo)),
+                (t <= self._bind_time(epoch_to_utc(p.hi)))
+                if p.closed
+                else (t < self._bind_time(epoch_to_utc(p.hi))),
+            )
+            for p in pieces
+            if p.level is None
+        ]
+        raw = _arrays([], ["e", *columns])
+        if fringes:
+            raw_query = select(epoch_seconds(t).label("e"), *[tbl.c[c] for c in columns]).where(
+                or_(*fringes), *self._filter_clause(tbl, filters)
+            )
+            raw = _arrays(conn.execute(raw_query).all(), ["e", *columns])
+        of_column = {c: found["col"] == c for c in columns}
+        raw_rows = len(raw["e"])
+        if any(int(found["n"][of_column[c]].sum()) + raw_rows != rows_in_range for c in columns):
+            log.warning(
+                "rollups of table %s do not match its rows; reading raw rows. "
+                "Run `python app.py rollup --table %s` to rebuild them.",
+                tbl.name,
+                tbl.name,
+            )
+            return None
+        step = math.floor(width / level) * level  # never coarser than the screen asked for
+        origin = math.floor(lo / level) * level
+        points = {}
+        for c in columns:
+            times, values = rollup.rollup_points({k: v[of_column[c]] for k, v in found.items()})
+            times = np.concatenate([times, raw["e"]])
+            values = np.concatenate([values, raw[c]])
+            points[c] = m4_points(times, values, origin, step)
+        return points, (origin, step)
+
+    def _rollup_shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
+        """(time column, entity column, metric columns), or None when nothing rolls up."""
+        roles = {c.name: c.role for c in self.columns(table)}
+        metrics = [name for name, role in roles.items() if role == "metric"]
+        if not metrics or "time" not in roles.values():
+            return None
+        return self.time_column(table), self.entity_column(table), metrics
+
+    def _refresh_rollups(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
+        """Recompute the pyramid for the whole hours and entities a write touched."""
+        shape = self._rollup_shape(tbl.name)
+        if shape is None or frame.empty or shape[0] not in frame:
+            return
+        time_name, entity_column, _ = shape
+        epochs = _parse_times(frame[time_name], time_name).dt.as_unit("us").astype("int64") / 1e6
+        entities = sorted(frame[entity_column].astype(str).unique()) if entity_column else [""]
+        self._rebuild_span(conn, tbl, entities, epochs.min(), epochs.max())
+
+    def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
+
+        For tables filled by other programs, or stores made before the pyramid.
+        """
+        tbl = self._table(table)
+        shape = self._rollup_shape(table)
+        span = self.time_range(table) if shape else None
+        if shape is None or span is None:
+            return 0
+        _, entity_column, _ = shape
+        with self._connect(write=True) as conn:
+            for bookkeeping in (schema.m4_rollups, schema.m4_sources):
+                conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
+        entities = self.distinct(table, entity_column, limit=1_000_000) if entity_column else [""]
+        first, last = span[0].timestamp(), span[1].timestamp()
+        day = 86_400
+        done = 0
+        for entity in entities:
+            lo = math.floor(first / day) * day
+            while lo <= last:
+                with self._connect(write=True) as conn:
+                    done += self._rebuild_span(conn, tbl, [entity], lo, min(lo + day - 1, last))
+                if progress:
+                    progress(done)
+                lo += day
+        return done
+
+    def _finest_level(
+        self, conn: Connection, table: str, decide_from: pd.DataFrame | None = None
+    ) -> int | None:
+        """The finest level stored for `table`; the first write's rows decide it, once."""
+        src = schema.m4_sources
+        row = conn.execute(select(src.c.finest).where(src.c.source == table)).first()
+        if row is not None:
+            return row.finest
+        if decide_from is None or decide_from.empty:
+            return None
+        finest = rollup.finest_useful(decide_from)
+        conn.execute(src.insert().values(source=table, finest=finest))
+        return finest
+
+    def _rebuild_span(
+        self, conn: Connection, tbl: Table, entities: list[str], first: float, last: float
+    ) -> int:
+        """Recompute every level for `entities` over whole hours around [first, last]."""
+        time_name, entity_column, metrics = self._rollup_shape(tbl.name)  # type: ignore[misc]
+        lo = math.floor(first / rollup.COARSEST) * rollup.COARSEST
+        hi = (math.floor(last / rollup.COARSEST) + 1) * rollup.COARSEST
+        t = tbl.c[time_name]
+        where = [t >= self._bind_time(epoch_to_utc(lo)), t < self._bind_time(epoch_to_utc(hi))]
+        if entity_column is not None:
+            where.append(tbl.c[entity_column].in_(entities))
+        entity = tbl.c[entity_column] if entity_column else literal("")
+        query = select(
+            entity.label("entity"), epoch_seconds(t).label("e"), *[tbl.c[c] for c in metrics]
+        ).where(*where)
+        raw = pd.DataFrame(_arrays(conn.execute(query).all(), ["entity", "e", *metrics]))
+        finest = self._finest_level(conn, tbl.name, decide_from=raw)
+        if finest is None or raw.empty:
+            return len(raw)
+        stored = [level for level in rollup.LEVELS if level >= finest]
+        levels = {finest: rollup.from_raw(raw, metrics, finest)}
+        for finer, level in itertools.pairwise(stored):
+            levels[level] = rollup.coarsen(levels[finer], level // finer)
+        ru = schema.m4_rollups
+        conn.execute(
+            ru.delete().where(
+                ru.c.source == tbl.name,
+                ru.c.entity.in_(entities),
+                or_(
+                    *[
+                        and_(ru.c.level == level, ru.c.bucket.between(lo // level, hi // level - 1))
+                        for level in stored
+                    ]
+                ),
+            )
+        )
+        records = [
+            row
+            for level, rows in levels.items()
+            for row in _row_dicts(rows.assign(source=tbl.name, level=level))
+        ]
+        for i in range(0, len(records), WRITE_BATCH):
+            conn.execute(ru.insert(), records[i : i + WRITE_BATCH])
+        return len(raw)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         tbl = self._table(table)
@@ -457,6 +649,7 @@ class SQLStore(Store):
             with self._connect(write=True) as conn:
                 for i in range(0, len(records), WRITE_BATCH):
                     conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+                self._refresh_rollups(conn, tbl, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
             reason = _first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
@@ -467,21 +660,12 @@ class SQLStore(Store):
     def _records(self, tbl: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """Rows as plain Python values, times as UTC datetimes the dialect accepts."""
         sqlite = self.engine.dialect.name == "sqlite"
-        columns: dict[str, list[Any]] = {}
+        times = {}
         for name in frame.columns:
-            col = frame[name]
             if isinstance(tbl.c[name].type, sqltypes.DateTime):
-                times = _parse_times(col, name)
-                if sqlite:
-                    times = times.dt.tz_localize(None)
-                columns[name] = [None if t is pd.NaT else t for t in times.dt.to_pydatetime()]
-            else:
-                arr = col.to_numpy(dtype=object)
-                columns[name] = [None if _is_missing(v) else _plain(v) for v in arr]
-        names = list(columns)
-        return [
-            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
-        ]
+                parsed = _parse_times(frame[name], name)
+                times[name] = parsed.dt.tz_localize(None) if sqlite else parsed
+        return _row_dicts(frame.assign(**times))
 
     def create_schema(self) -> None:
         with self._connect(write=True) as conn:
@@ -497,6 +681,8 @@ class SQLStore(Store):
         tbl = self._table(table) if table not in HIDDEN_TABLES else schema.metadata.tables[table]
         with self._connect(write=True) as conn:
             conn.execute(tbl.delete())
+            for bookkeeping in (schema.m4_rollups, schema.m4_sources):
+                conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
 
     def is_empty(self) -> bool:
         self._refresh_catalog()
@@ -519,6 +705,51 @@ def _parse_times(values: pd.Series, column: str) -> pd.Series:
         raise InvalidInput(f"column '{column}' holds values that are not a time") from None
 
 
+def _series_read(
+    table: str,
+    start: datetime,
+    end: datetime,
+    points: dict[str, tuple[np.ndarray, np.ndarray]],
+    rows: int,
+    buckets: tuple[float, float] | None,
+) -> SeriesRead:
+    series = []
+    for column, (epochs, values) in points.items():
+        times = to_times(epochs)
+        series.append(Series(column, times, pd.Series(values, index=times)))
+    return SeriesRead(table, start, end, series, rows, buckets)
+
+
+def _arrays(rows: Sequence[Sequence[Any]], names: list[str]) -> dict[str, np.ndarray]:
+    """Result rows as one numpy array per column: ten times cheaper than a DataFrame."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return {
+        name: np.array(values, dtype=object if name in ("col", "entity") else float)
+        for name, values in zip(names, columns, strict=True)
+    }
+
+
+def epoch_to_utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _row_dicts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, None where a value is missing.
+
+    Column-wise `tolist()` converts numpy scalars in C; only columns that hold
+    gaps pay for a Python pass, which keeps bulk writes at memory speed.
+    """
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        values = col.tolist()
+        if col.isna().any():
+            values = [None if _is_missing(v) else v for v in values]
+        columns[name] = values
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers (every page view) run while a writer (ingest) commits.
     cur = dbapi_conn.cursor()
@@ -533,7 +764,3 @@ def _first_line(exc: BaseException | None) -> str:
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Integer
+from sqlalchemy import BigInteger, Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -25,7 +25,7 @@ class epoch_seconds(FunctionElement):  # noqa: N801 - reads like a SQL function
 class floor_int(FunctionElement):  # noqa: N801
     """Largest integer not above a non-negative number."""
 
-    type = Integer()
+    type = BigInteger()
     inherit_cache = True
     name = "floor_int"
 
@@ -53,4 +53,4 @@ def _floor_sqlite(element: floor_int, compiler: Any, **kw: Any) -> str:
 
 @compiles(floor_int, "postgresql")
 def _floor_postgresql(element: floor_int, compiler: Any, **kw: Any) -> str:
-    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS BIGINT)"

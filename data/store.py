@@ -8,7 +8,7 @@ built; values always travel as bound parameters.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -49,7 +49,12 @@ class SeriesRead:
     end: datetime
     series: list[Series]
     rows_in_range: int
-    downsampled: bool
+    #: (first bucket's start, bucket width), both in epoch seconds, when downsampled.
+    buckets: tuple[float, float] | None
+
+    @property
+    def downsampled(self) -> bool:
+        return self.buckets is not None
 
     @property
     def points(self) -> int:
@@ -148,7 +153,16 @@ class Store(abc.ABC):
         max_points: int,
         filters: Mapping[str, str] | None = None,
     ) -> SeriesRead:
-        """At most about `max_points` points per column, chosen in the database (M4)."""
+        """About `max_points` points per column (never more than twice), chosen by M4.
+
+        Raw rows when the range holds at most `max_points`; otherwise per time
+        bucket the first, last, minimum and maximum, from the rollup pyramid
+        or the raw rows. `SeriesRead.buckets` says which buckets were used.
+        """
+
+    @abc.abstractmethod
+    def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        """Recompute the table's M4 pyramid from its rows; returns rows read."""
 
     @abc.abstractmethod
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:

@@ -11,11 +11,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components.alerts import error_alert
-from components.timeseries import series_figure
+from components.timeseries import EMPTY_FIGURE, series_figure
 from components.urlstate import query_string, split_list, url_sync
 from context import runtime
 from data.times import as_utc
@@ -239,7 +238,7 @@ def draw(
             {choice.entity_column: choice.entity} if choice.entity else None,
         )
     except VigilError as exc:
-        return go.Figure(), error_alert(exc, id="explore-error"), "", query
+        return EMPTY_FIGURE, error_alert(exc, id="explore-error"), "", query
     figure = series_figure(read, scaled=scaled, scaler=rt.config.scaler)
     how = "downsampled in the store (M4)" if read.downsampled else "every row"
     info = f"{read.points:,} points drawn from {read.rows_in_range:,} rows, {how}."

@@ -15,18 +15,15 @@ from data.store import Store
 from tests.conftest import START
 
 
-def bucket_keys(
-    times: pd.Series | pd.DatetimeIndex, start: pd.Timestamp, width: float
-) -> np.ndarray:
-    """Bucket numbers computed as the SQL does: (epoch - start epoch) / width, floored."""
+def bucket_keys(times: pd.Series | pd.DatetimeIndex, origin: float, width: float) -> np.ndarray:
+    """Bucket numbers computed as the store does: (epoch - origin) / width, floored."""
     epoch = pd.DatetimeIndex(times).as_unit("us").asi8 / 1e6
-    return np.floor((epoch - start.timestamp()) / width).astype(int)
+    return np.floor((epoch - origin) / width).astype(int)
 
 
-def reference_m4(frame: pd.DataFrame, column: str, start: pd.Timestamp, buckets: int, width: float):
+def reference_m4(frame: pd.DataFrame, column: str, origin: float, width: float) -> pd.DataFrame:
     """Per bucket: (first, last, min, max) values, from pandas on the raw rows."""
-    keys = bucket_keys(frame["time"], start, width)
-    grouped = frame.groupby(keys)[column]
+    grouped = frame.groupby(bucket_keys(frame["time"], origin, width))[column]
     return pd.DataFrame(
         {
             "first": grouped.first(),
@@ -50,10 +47,12 @@ def reference_m4(frame: pd.DataFrame, column: str, start: pd.Timestamp, buckets:
     ),
     max_points=st.integers(min_value=8, max_value=200),
     gaps=st.integers(min_value=1, max_value=5),
+    per_entity=st.booleans(),
 )
 def test_m4_matches_pandas_reference(
-    store: Store, values: np.ndarray, max_points: int, gaps: int
+    store: Store, values: np.ndarray, max_points: int, gaps: int, per_entity: bool
 ) -> None:
+    """Per entity the pyramid answers; across entities the raw rows do: both exact."""
     store.delete_all("machine_readings")
     n = len(values)
     frame = pd.DataFrame(
@@ -67,16 +66,19 @@ def test_m4_matches_pandas_reference(
     )
     store.write("machine_readings", frame)
     end = frame["time"].iloc[-1]
-    read = store.read("machine_readings", ["current", "voltage"], START, end, max_points)
+    filters = {"machine_id": "M1"} if per_entity else None
+    read = store.read("machine_readings", ["current", "voltage"], START, end, max_points, filters)
     if n <= max_points:
         assert not read.downsampled
         return
     assert read.downsampled
-    buckets = max_points // POINTS_PER_BUCKET
-    width = (end - START).total_seconds() / buckets
+    origin, width = read.buckets
+    # never coarser than asked; rollup-aligned buckets may be up to twice as fine
+    asked = (end - START).total_seconds() / (max_points // POINTS_PER_BUCKET)
+    assert asked / 2 < width <= asked + 1e-9
     for series in read.series:
-        expected = reference_m4(frame, series.column, START, buckets, width)
-        got_keys = bucket_keys(series.time, START, width)
+        expected = reference_m4(frame, series.column, origin, width)
+        got_keys = bucket_keys(series.time, origin, width)
         got = pd.Series(series.values.to_numpy(), index=got_keys)
         assert len(series) <= POINTS_PER_BUCKET * len(expected)
         assert set(got.index) == set(expected.index)

@@ -105,7 +105,7 @@ def test_downsampled_read_keeps_extremes_and_bounds_points(store: Store) -> None
     )
     assert read.downsampled and read.rows_in_range == 20_000
     for series in read.series:
-        assert len(series) <= 400
+        assert len(series) <= 2 * 400  # buckets aligned to a rollup level: up to twice as fine
         assert series.time.is_monotonic_increasing
         assert series.values.max() == pytest.approx(frame[series.column].max())
         assert series.values.min() == pytest.approx(frame[series.column].min())

@@ -30,6 +30,21 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 START_TIMEOUT = 90.0
 
+# Runs in every document before the page's scripts: counts pending fetches (all
+# of Dash's requests are fetches), so a test can wait until callbacks settle.
+NETWORK_TRACKER = """
+(() => {
+  window.__vigilPending = 0;
+  window.__vigilLastDone = performance.now();
+  const done = () => { window.__vigilPending -= 1; window.__vigilLastDone = performance.now(); };
+  const fetch0 = window.fetch.bind(window);
+  window.fetch = (...args) => {
+    window.__vigilPending += 1;
+    return fetch0(...args).finally(done);
+  };
+})();
+"""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in this folder is a browser test."""
@@ -136,7 +151,11 @@ def _chrome_profiles() -> Iterator[Path]:
 
 @pytest.fixture
 def driver(_chrome_profiles: Path) -> Iterator[webdriver.Chrome]:
-    """A fresh headless Chromium with its own profile; console logs via get_log('browser')."""
+    """A fresh headless Chromium with its own profile; console logs via get_log('browser').
+
+    Each document it opens counts its pending fetches in window.__vigilPending
+    (and the time the last one ended in window.__vigilLastDone).
+    """
     _require(CHROMIUM, "chromium")
     _require(CHROMEDRIVER, "chromium-driver")
     profile = Path(tempfile.mkdtemp(prefix="profile-", dir=_chrome_profiles))
@@ -159,8 +178,11 @@ def driver(_chrome_profiles: Path) -> Iterator[webdriver.Chrome]:
     # An explicit driver path: Selenium Manager would otherwise try the network.
     service = Service(CHROMEDRIVER)
     browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(60)
     try:
+        browser.set_page_load_timeout(60)
+        browser.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": NETWORK_TRACKER}
+        )
         yield browser
     finally:
         browser.quit()

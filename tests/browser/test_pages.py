@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -25,36 +25,50 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TRACES = "#{} .js-plotly-plot .scatterlayer .trace"
 INFO = re.compile(r"([\d,]+) points drawn from ([\d,]+) rows, (downsampled in the store|every row)")
 
-# Counts the app's own requests (Dash's fetches), so a test can wait until the
-# page has stopped talking to the server before it reads the console.
-NETWORK_TRACKER = """
-(() => {
-  window.__vigilPending = 0;
-  window.__vigilLastDone = performance.now();
-  const done = () => { window.__vigilPending -= 1; window.__vigilLastDone = performance.now(); };
-  const fetch0 = window.fetch.bind(window);
-  window.fetch = (...args) => {
-    window.__vigilPending += 1;
-    return fetch0(...args).finally(done);
-  };
-})();
+GRAPH_READY = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+return !!gd && !gd.classList.contains('dash-graph--pending') && !!gd._fullLayout
+  && !!gd._ev && gd._ev.listeners('plotly_relayout').length > 0;
 """
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
-def wait(driver: WebDriver, timeout: float = TIMEOUT) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+class Wait(WebDriverWait):
+    """WebDriverWait whose timeout says where the page stood: URL, info line, errors."""
+
+    def until(self, method, message: str = ""):  # type: ignore[override]
+        try:
+            return super().until(method, message)
+        except TimeoutException:
+            state = page_state(self._driver)
+            raise AssertionError(f"{message} (after {self._timeout} s)\n{state}") from None
 
 
-def track_network(driver: WebDriver) -> None:
-    """From now on every document the driver opens counts its pending fetches."""
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NETWORK_TRACKER})
+def wait(driver: WebDriver, timeout: float = TIMEOUT) -> Wait:
+    return Wait(driver, timeout, poll_frequency=0.1)
+
+
+def page_state(driver: WebDriver) -> str:
+    try:
+        errors = [e.text for e in css(driver, ".vigil-error")]
+        return (
+            f"  url: {driver.current_url}\n"
+            f"  explore-start/end: {value_of(driver, 'explore-start')!r} "
+            f"{value_of(driver, 'explore-end')!r}\n"
+            f"  explore-info: {text_of(driver, 'explore-info')!r}\n"
+            f"  errors shown: {errors}"
+        )
+    except Exception as exc:  # the state is a courtesy; never hide the real failure
+        return f"  (page state unavailable: {exc})"
 
 
 def wait_idle(driver: WebDriver, quiet_ms: int = 400) -> None:
-    """Wait until no fetch has been pending for `quiet_ms` (callbacks have settled)."""
+    """Wait until no fetch has been pending for `quiet_ms` (callbacks have settled).
+
+    The `driver` fixture counts each document's fetches in window.__vigilPending.
+    """
     script = (
         "return window.__vigilPending === 0 && "
         f"performance.now() - window.__vigilLastDone > {quiet_ms};"
@@ -109,9 +123,14 @@ def open_page(driver: WebDriver, url: str) -> None:
 
 
 def wait_traces(driver: WebDriver, graph_id: str) -> None:
+    """Wait until the graph has drawn traces and dcc.Graph listens to its events again.
+
+    dcc.Graph marks the plot `dash-graph--pending` while Plotly.react runs and
+    binds its plotly_relayout handler only afterwards; a zoom in that gap is lost.
+    """
+    wait(driver).until(lambda d: css(d, TRACES.format(graph_id)), f"#{graph_id} drew no trace")
     wait(driver).until(
-        lambda d: css(d, TRACES.format(graph_id)),
-        f"#{graph_id} drew no trace",
+        lambda d: d.execute_script(GRAPH_READY, graph_id), f"#{graph_id} never settled"
     )
 
 
@@ -178,7 +197,6 @@ PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
 
 
 def test_every_navbar_page_renders(driver: WebDriver, server_url: str, subtests) -> None:
-    track_network(driver)
     open_page(driver, server_url + "/")
     links = wait(driver).until(
         lambda d: [a.get_attribute("href") for a in css(d, "#navbar-links a.nav-link")],
@@ -204,7 +222,6 @@ def test_every_navbar_page_renders(driver: WebDriver, server_url: str, subtests)
 
 
 def test_unknown_path_renders_404(driver: WebDriver, server_url: str) -> None:
-    track_network(driver)
     open_page(driver, server_url + "/no/such/page")
     title = wait(driver).until(lambda d: text_of(d, "not-found-title"), "no 404 title")
     assert "not found" in title.lower()
@@ -213,7 +230,6 @@ def test_unknown_path_renders_404(driver: WebDriver, server_url: str) -> None:
 
 
 def test_anomaly_row_opens_its_detail(driver: WebDriver, server_url: str) -> None:
-    track_network(driver)
     open_page(driver, server_url + "/anomalies")
     link = wait(driver).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "#anomalies-list .anomalies-row td a"),
@@ -237,7 +253,6 @@ def test_anomaly_row_opens_its_detail(driver: WebDriver, server_url: str) -> Non
 
 
 def test_explore_state_lives_in_the_url(driver: WebDriver, server_url: str) -> None:
-    track_network(driver)
     open_page(driver, server_url + "/explore")
     check_explore(driver)
     wait(driver).until(lambda d: query(d).get("table") == "machine_readings", "no table in URL")
@@ -283,7 +298,6 @@ def parse_qs_flat(url: str) -> dict[str, str]:
 def test_explore_names_unknown_things(
     driver: WebDriver, server_url: str, search: str, named: str
 ) -> None:
-    track_network(driver)
     open_page(driver, f"{server_url}/explore?{search}")
     message = wait(driver).until(lambda d: text_of(d, "explore-error"), "no explore-error alert")
     assert f"'{named}'" in message
@@ -292,7 +306,6 @@ def test_explore_names_unknown_things(
 
 
 def test_explore_zoom_reads_the_range_again(driver: WebDriver, server_url: str) -> None:
-    track_network(driver)
     open_page(driver, server_url + "/explore?table=machine_readings")
     check_explore(driver)
     wait_idle(driver)
@@ -305,6 +318,7 @@ def test_explore_zoom_reads_the_range_again(driver: WebDriver, server_url: str) 
     a, b = first.strftime(TIME_FORMAT), last.strftime(TIME_FORMAT)
     info = text_of(driver, "explore-info")
 
+    wait_traces(driver, "explore-graph")  # a zoom before dcc.Graph listens is lost
     driver.execute_script(
         "Plotly.relayout(document.querySelector('#explore-graph .js-plotly-plot'),"
         " {'xaxis.range[0]': arguments[0], 'xaxis.range[1]': arguments[1]});",

@@ -1,0 +1,158 @@
+"""The M4 rollup pyramid: per entity and column, M4 of every aligned bucket of
+10 s, 1 min, 10 min and 1 h, kept current as rows are written.
+
+A long range then reads a few thousand rollup points instead of millions of
+rows. Reads stay exact: a range is cut into whole aligned buckets (coarsest
+first) plus raw fringes at its ends, and chart buckets are whole multiples of
+the rollup level, so M4 over the pieces equals M4 over the raw rows. Each
+rollup row carries its raw row count `n`; a read whose counts do not add up to
+the raw count of its range knows the pyramid is stale and reads raw rows.
+Everything here is pure; the stores run the queries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Bucket sizes in seconds, finest first; each divides the next.
+LEVELS = (10, 60, 600, 3600)
+COARSEST = LEVELS[-1]
+#: A level pays only when its buckets hold this many rows on average; finer ones are skipped.
+MIN_ROWS_PER_BUCKET = 4
+#: Columns of a rollup row beside its key (source, level, entity, col, bucket).
+POINT_COLUMNS = ("n", "e0", "v0", "emn", "mn", "emx", "mx", "e1", "v1")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of a range: whole buckets first..last of `level`, or raw rows when level is None."""
+
+    level: int | None
+    lo: float  # epoch seconds, inclusive
+    hi: float  # epoch seconds, exclusive unless `closed`
+    first: int = 0
+    last: int = -1
+    closed: bool = False
+
+
+def finest_useful(raw: pd.DataFrame) -> int | None:
+    """The finest level whose buckets hold MIN_ROWS_PER_BUCKET rows on average.
+
+    10 s buckets over 10 s data would store as many rows as the data itself;
+    None when even hour buckets are that sparse (raw M4 is cheap there).
+    """
+    entity = raw["entity"].astype(str).to_numpy()
+    epochs = raw["e"].to_numpy(float)
+    for level in LEVELS:
+        buckets = pd.unique(pd.Series(list(zip(entity, np.floor(epochs / level), strict=True))))
+        if len(raw) >= MIN_ROWS_PER_BUCKET * len(buckets):
+            return level
+    return None
+
+
+def level_for(bucket_seconds: float, finest: int) -> int | None:
+    """The coarsest stored level with at least one rollup bucket per chart bucket."""
+    fitting = [level for level in LEVELS if finest <= level <= bucket_seconds]
+    return fitting[-1] if fitting else None
+
+
+def decompose(lo: float, hi: float, top: int, finest: int = LEVELS[0]) -> list[Piece]:
+    """Cover [lo, hi] with whole aligned buckets of levels finest..top, raw at the fringes."""
+    levels = [level for level in LEVELS if finest <= level <= top]
+    return _cover(lo, hi, levels, closed=True)
+
+
+def _cover(lo: float, hi: float, levels: list[int], closed: bool) -> list[Piece]:
+    if hi < lo or (hi == lo and not closed):
+        return []
+    if not levels:
+        return [Piece(None, lo, hi, closed=closed)]
+    level = levels[-1]
+    first, end = math.ceil(lo / level), math.floor(hi / level)
+    if first >= end:
+        return _cover(lo, hi, levels[:-1], closed)
+    a, b = first * level, end * level
+    return [
+        *_cover(lo, a, levels[:-1], closed=False),
+        Piece(level, a, b, first, end - 1),
+        *_cover(b, hi, levels[:-1], closed),
+    ]
+
+
+def from_raw(raw: pd.DataFrame, columns: list[str], level: int) -> pd.DataFrame:
+    """Rollup rows of one level from raw rows (columns entity, e, then `columns`).
+
+    Computed from the rows a write touched, in numpy: proportional to the write,
+    where a SQL group-and-join back costs rows x buckets on SQLite.
+    """
+    raw = raw.sort_values(["entity", "e"], kind="stable", ignore_index=True)
+    entity = raw["entity"].astype(str).to_numpy()
+    bucket = np.floor(raw["e"].to_numpy(float) / level).astype(np.int64)
+    new = np.concatenate([[True], (entity[1:] != entity[:-1]) | (bucket[1:] != bucket[:-1])])
+    starts = np.flatnonzero(new)
+    ends = np.concatenate([starts[1:], [len(raw)]]) - 1
+    group = np.cumsum(new) - 1
+    e = raw["e"].to_numpy(float)
+    parts = []
+    for col in columns:
+        v = raw[col].to_numpy(float)
+        known = ~np.isnan(v)
+        # stable sorts: among equal values the earliest row wins, as in SQL's M4
+        by_min = np.lexsort((np.where(known, v, np.inf), group))
+        by_max = np.lexsort((np.where(known, -v, np.inf), group))
+        imn, imx = by_min[starts], by_max[starts]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "entity": entity[starts],
+                    "col": col,
+                    "bucket": bucket[starts],
+                    "n": ends - starts + 1,
+                    "e0": e[starts],
+                    "v0": v[starts],
+                    "emn": np.where(known[imn], e[imn], np.nan),
+                    "mn": v[imn],
+                    "emx": np.where(known[imx], e[imx], np.nan),
+                    "mx": v[imx],
+                    "e1": e[ends],
+                    "v1": v[ends],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def coarsen(rows: pd.DataFrame, factor: int) -> pd.DataFrame:
+    """Rollup rows of the next level: M4 of M4s over `factor` consecutive buckets."""
+    rows = rows.assign(bucket=rows["bucket"] // factor).sort_values(
+        ["entity", "col", "bucket", "e0"], kind="stable", ignore_index=True
+    )
+    keys = ["entity", "col", "bucket"]
+    groups = rows.groupby(keys, sort=False)
+    out = groups[["n"]].sum()
+    out[["e0", "v0"]] = rows.loc[groups["e0"].idxmin(), ["e0", "v0"]].to_numpy()
+    out[["e1", "v1"]] = rows.loc[groups["e1"].idxmax(), ["e1", "v1"]].to_numpy()
+    out[["emn", "mn"]] = _extreme(rows, keys, "mn", "emn", smallest=True).reindex(out.index)
+    out[["emx", "mx"]] = _extreme(rows, keys, "mx", "emx", smallest=False).reindex(out.index)
+    return out.reset_index()[["entity", "col", "bucket", *POINT_COLUMNS]]
+
+
+def _extreme(
+    rows: pd.DataFrame, keys: list[str], value: str, when: str, smallest: bool
+) -> pd.DataFrame:
+    """Per group, the extreme `value` and its time; ties keep the earliest time."""
+    known = rows.dropna(subset=[value])
+    ordered = known.sort_values([*keys, value, when], ascending=[True, True, True, smallest, True])
+    return ordered.groupby(keys, sort=False)[[when, value]].first()
+
+
+def rollup_points(rows: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The four points each rollup row stands for, as (times, values)."""
+    times = np.concatenate([np.asarray(rows[c], float) for c in ("e0", "emn", "emx", "e1")])
+    values = np.concatenate([np.asarray(rows[c], float) for c in ("v0", "mn", "mx", "v1")])
+    return times, values
