@@ -193,3 +193,10 @@ ENTITY_COLUMNS = {
     "heartbeats": "sensor_id",
     "coordinates": "geom_id",
 }
+
+
+def is_series(table: str) -> bool:
+    """Whether a table holds time series: Vigil's readings tables, or any table of the
+    user's. Vigil's reference tables (machines, anomalies, ...) have dates but are
+    not series to chart or roll up."""
+    return table in ENTITY_COLUMNS or table not in metadata.tables

@@ -368,6 +368,8 @@ class SQLStore(Store):
 
     def _rollup_shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
         """(time column, entity column, metric columns), or None when nothing rolls up."""
+        if not schema.is_series(table):
+            return None
         roles = {c.name: c.role for c in self.columns(table)}
         metrics = [name for name, role in roles.items() if role == "metric"]
         if not metrics or "time" not in roles.values():

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from data.schema import is_series
 from data.store import Store
 from data.times import as_utc
-from errors import NotFound
+from errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,9 @@ class Choice:
 
 
 def plottable_tables(store: Store) -> list[str]:
-    """Tables with a time column and at least one metric."""
+    """Series tables with a time column and at least one metric."""
     found = []
-    for table in store.tables():
+    for table in filter(is_series, store.tables()):
         roles = {c.role for c in store.columns(table)}
         if {"time", "metric"} <= roles:
             found.append(table)
@@ -54,6 +55,8 @@ def choose(
         raise NotFound("the store holds no table with a time column and numbers to plot")
     table = table or ("machine_readings" if "machine_readings" in tables else tables[0])
     if table not in tables:
+        if table in store.tables():
+            raise InvalidInput(f"table '{table}' holds no time series to plot")
         raise NotFound(f"unknown table '{table}'")
     cols = store.columns(table)
     metrics = [c.name for c in cols if c.role == "metric"]
