@@ -61,7 +61,7 @@ def _batteries(store: Any) -> dbc.Card:
 
 def _sensors(store: Any, minutes: float) -> dbc.Card:
     latest = store.latest("heartbeats", "sensor_id", [])
-    quiet = silent(latest["time"], utc_now(), minutes) if len(latest) else latest["time"]
+    quiet = silent(latest["time"], utc_now(), minutes)
     n, total = int(quiet.sum()), len(latest)
     share = f"{100 * n / total:.0f} %" if total else "–"
     detail = f"{n} of {total} sensors sent no heartbeat for more than {minutes:g} minutes"
