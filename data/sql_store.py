@@ -39,6 +39,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
 from data import rollup, schema
@@ -93,6 +94,14 @@ def _prepare_sqlite_path(path: Path) -> None:
         )
 
 
+def driver_url(url: str) -> URL:
+    """PostgreSQL through psycopg2, the driver Vigil ships (SQLAlchemy 2.1 picks psycopg 3)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
 def _readable_writable(path: Path) -> bool:
     return os.access(path, os.R_OK | os.W_OK)
 
@@ -127,7 +136,9 @@ class SQLStore(Store):
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.engine = create_engine(
+                driver_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10
+            )
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
         self._names: frozenset[str] = frozenset()

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 
 from data import open_store
+from data.sql_store import driver_url
 from data.store import Store
 from settings import load_config
 
-#: Backends the contract runs on; later issues add "postgresql" and "bigquery".
-BACKENDS = ["sqlite"]
+#: Backends the contract runs on; BigQuery joins with its emulator.
+BACKENDS = ["sqlite", "postgresql"]
+#: The test database of scripts/test (trust auth, see DEVELOPERS notes in README).
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 START = pd.Timestamp("2026-01-05 00:00:00", tz="UTC")
 
 
@@ -24,14 +30,32 @@ def make_config(tmp_path: Path, **overrides: object):
     return load_config(path, env={}, overrides=overrides)
 
 
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; yields a backend URL using it."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(driver_url(POSTGRES), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store with Vigil's schema, on each backend in turn."""
-    config = make_config(tmp_path)
-    opened = open_store(config)
-    opened.create_schema()
-    yield opened
-    opened.close()
+    with ExitStack() as stack:
+        overrides = {}
+        if request.param == "postgresql":
+            overrides["backend"] = stack.enter_context(postgres_schema())
+        opened = open_store(make_config(tmp_path, **overrides))
+        stack.callback(opened.close)
+        opened.create_schema()
+        yield opened
 
 
 def machine_frame(machine: str, seconds: int, seed: int = 0) -> pd.DataFrame:
