@@ -42,7 +42,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import rollup, schema
+from data import migrate, rollup, schema
 from data.feedback import check_feedback, new_event_id
 from data.m4 import POINTS_PER_BUCKET, m4_points, m4_query, to_times, unfold
 from data.sqlfuncs import epoch_seconds
@@ -680,10 +680,12 @@ class SQLStore(Store):
                 times[name] = parsed.dt.tz_localize(None) if sqlite else parsed
         return _row_dicts(frame.assign(**times))
 
-    def create_schema(self) -> None:
+    def create_schema(self) -> tuple[str | None, str]:
+        """Create or upgrade Vigil's tables (Alembic); returns the revisions before and after."""
         with self._connect(write=True) as conn:
-            schema.metadata.create_all(conn)
+            revisions = migrate.upgrade(conn)
         self._refresh_catalog()
+        return revisions
 
     def create_table(self, table: Table) -> None:
         with self._connect(write=True) as conn:

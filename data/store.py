@@ -191,8 +191,8 @@ class Store(abc.ABC):
         """Insert rows in batches, all or nothing; returns the number written."""
 
     @abc.abstractmethod
-    def create_schema(self) -> None:
-        """Create Vigil's own tables where they are missing."""
+    def create_schema(self) -> tuple[str | None, str]:
+        """Create or upgrade Vigil's own tables; returns the schema versions before and after."""
 
     @abc.abstractmethod
     def create_table(self, table: Table) -> None:
