@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,22 +77,14 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """Base URL (no trailing slash) of a Vigil server on a fresh demo store."""
+@contextmanager
+def running_server(settings: dict[str, object]) -> Iterator[str]:
+    """A real Vigil server (`app.py serve`) with these settings; yields its base URL."""
     with tempfile.TemporaryDirectory(prefix="vigil-browser-") as tmp:
         folder = Path(tmp)
         port = _free_port()
         config = folder / "config.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "backend": "sqlite:///vigil.db",
-                    "port_number": port,
-                    "demo_days": 0.25,
-                }
-            )
-        )
+        config.write_text(json.dumps({"port_number": port, **settings}))
         log = folder / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
         env.pop("PORT", None)  # PORT would switch the host to 0.0.0.0
@@ -129,8 +122,16 @@ def server_url() -> Iterator[str]:
                     )
                 time.sleep(0.2)
             yield url
+            assert proc.poll() is None, "the server died during the tests:\n" + _output(log)
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Base URL (no trailing slash) of a Vigil server on a fresh demo SQLite store."""
+    with running_server({"backend": "sqlite:///vigil.db", "demo_days": 0.25}) as url:
+        yield url
 
 
 def _require(path: str, package: str) -> None:
