@@ -78,8 +78,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(settings: dict[str, object]) -> Iterator[str]:
-    """A real Vigil server (`app.py serve`) with these settings; yields its base URL."""
+def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> Iterator[str]:
+    """A real Vigil server with these settings; yields its base URL.
+
+    `app.py serve` by default; with `gunicorn_workers`, the demo is loaded
+    first (`app.py load-demo`) and `gunicorn app:server` serves it.
+    """
     with tempfile.TemporaryDirectory(prefix="vigil-browser-") as tmp:
         folder = Path(tmp)
         port = _free_port()
@@ -89,9 +93,31 @@ def running_server(settings: dict[str, object]) -> Iterator[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
         env.pop("PORT", None)  # PORT would switch the host to 0.0.0.0
         env["PYTHONUNBUFFERED"] = "1"
+        env["VIGIL_CONFIG"] = str(config)
+        command = [sys.executable, "app.py", "serve", "--port", str(port)]
+        if gunicorn_workers:
+            demo = subprocess.run(
+                [
+                    sys.executable,
+                    "app.py",
+                    "load-demo",
+                    "--days",
+                    str(settings.get("demo_days", 1)),
+                ],
+                cwd=PROJECT_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+            )
+            assert demo.returncode == 0, demo.stderr
+            command = [
+                sys.executable, "-m", "gunicorn", "app:server",
+                "--workers", str(gunicorn_workers), "--bind", f"127.0.0.1:{port}",
+            ]  # fmt: skip
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "app.py", "--config", str(config), "serve", "--port", str(port)],
+                command,
                 cwd=PROJECT_DIR,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

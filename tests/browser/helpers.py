@@ -182,3 +182,30 @@ PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/explore": check_explore,
     "/anomalies": check_anomalies,
 }
+
+
+def zoom(driver: WebDriver, first: str, last: str) -> None:
+    """Zoom the Explore chart as a mouse drag does, and wait until the new read is drawn."""
+    info = text_of(driver, "explore-info")
+    wait_traces(driver, "explore-graph")  # a zoom before dcc.Graph listens is lost
+    driver.execute_script(
+        "Plotly.relayout(document.querySelector('#explore-graph .js-plotly-plot'),"
+        " {'xaxis.range[0]': arguments[0], 'xaxis.range[1]': arguments[1]});",
+        first,
+        last,
+    )
+    wait(driver).until(
+        lambda d: (value_of(d, "explore-start"), value_of(d, "explore-end")) == (first, last),
+        "explore-start/explore-end did not follow the zoom",
+    )
+    wait(driver).until(lambda d: text_of(d, "explore-info") not in ("", info), "no new read")
+    wait_traces(driver, "explore-graph")
+
+
+def drawn_series(driver: WebDriver, graph_id: str) -> list[tuple[list[float], list[float]]]:
+    """(x, y) of every trace as the browser holds them (x in epoch milliseconds)."""
+    return driver.execute_script(
+        "const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
+        "return gd.data.map(t => [Array.from(t.x), Array.from(t.y)]);",
+        graph_id,
+    )
