@@ -13,11 +13,13 @@ Everything here is pure; the stores run the queries.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from data.m4 import m4_points
 
 #: Bucket sizes in seconds, finest first; each divides the next.
 LEVELS = (10, 60, 600, 3600)
@@ -156,3 +158,37 @@ def rollup_points(rows: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarra
     times = np.concatenate([np.asarray(rows[c], float) for c in ("e0", "emn", "emx", "e1")])
     values = np.concatenate([np.asarray(rows[c], float) for c in ("v0", "mn", "mx", "v1")])
     return times, values
+
+
+Points = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def combine(
+    found: Mapping[str, np.ndarray],
+    raw: Mapping[str, np.ndarray],
+    columns: Sequence[str],
+    rows_in_range: int,
+    lo: float,
+    width: float,
+    level: int,
+) -> tuple[Points, tuple[float, float]] | None:
+    """M4 points per column from the pieces a backend fetched, and the buckets used.
+
+    `found`: rollup rows of the range's pieces (col, n, e0, v0, ...); `raw`: the
+    fringe rows (e, then one array per column). None when the rollup counts and
+    the fringe rows do not add up to `rows_in_range`: rows were written around
+    the pyramid, and only the raw rows can answer exactly.
+    """
+    of_column = {c: found["col"] == c for c in columns}
+    fringe_rows = len(raw["e"])
+    if any(int(found["n"][of_column[c]].sum()) + fringe_rows != rows_in_range for c in columns):
+        return None
+    step = math.floor(width / level) * level  # never coarser than the screen asked for
+    origin = math.floor(lo / level) * level
+    points = {}
+    for c in columns:
+        times, values = rollup_points({k: v[of_column[c]] for k, v in found.items()})
+        times = np.concatenate([times, raw["e"]])
+        values = np.concatenate([values, raw[c]])
+        points[c] = m4_points(times, values, origin, step)
+    return points, (origin, step)

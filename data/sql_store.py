@@ -44,7 +44,7 @@ from sqlalchemy.sql import sqltypes
 
 from data import migrate, rollup, schema
 from data.feedback import check_feedback, new_event_id
-from data.m4 import POINTS_PER_BUCKET, m4_points, m4_query, to_times, unfold
+from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -357,25 +357,15 @@ class SQLStore(Store):
                 or_(*fringes), *self._filter_clause(tbl, filters)
             )
             raw = _arrays(conn.execute(raw_query).all(), ["e", *columns])
-        of_column = {c: found["col"] == c for c in columns}
-        raw_rows = len(raw["e"])
-        if any(int(found["n"][of_column[c]].sum()) + raw_rows != rows_in_range for c in columns):
+        answer = rollup.combine(found, raw, columns, rows_in_range, lo, width, level)
+        if answer is None:
             log.warning(
                 "rollups of table %s do not match its rows; reading raw rows. "
                 "Run `python app.py rollup --table %s` to rebuild them.",
                 tbl.name,
                 tbl.name,
             )
-            return None
-        step = math.floor(width / level) * level  # never coarser than the screen asked for
-        origin = math.floor(lo / level) * level
-        points = {}
-        for c in columns:
-            times, values = rollup.rollup_points({k: v[of_column[c]] for k, v in found.items()})
-            times = np.concatenate([times, raw["e"]])
-            values = np.concatenate([values, raw[c]])
-            points[c] = m4_points(times, values, origin, step)
-        return points, (origin, step)
+        return answer
 
     def _rollup_shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
         """(time column, entity column, metric columns), or None when nothing rolls up."""
