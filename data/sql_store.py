@@ -7,15 +7,13 @@ quotes them; values are bound parameters.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import math
 import os
 import threading
 import time as clock
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +33,17 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    or_,
     select,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, rollup, schema
+from data import migrate, schema
 from data.feedback import check_feedback, new_event_id
 from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
+from data.sql_rollups import SQLRollups
+from data.sql_values import parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -139,6 +138,7 @@ class SQLStore(Store):
             self.engine = create_engine(
                 driver_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10
             )
+        self.rollups = SQLRollups(self)
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
         self._names: frozenset[str] = frozenset()
@@ -227,9 +227,6 @@ class SQLStore(Store):
         # SQLite stores naive UTC text; an aware value would keep its offset digits.
         return value.replace(tzinfo=None) if self.engine.dialect.name == "sqlite" else value
 
-    def _as_utc_or_none(self, value: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
     def time_range(
         self, table: str, filters: Mapping[str, str] | None = None
     ) -> tuple[datetime, datetime] | None:
@@ -290,7 +287,7 @@ class SQLStore(Store):
                 }
                 return _series_read(table, start, end, points, rows, None)
             width = (end - start).total_seconds() / max(1, max_points // POINTS_PER_BUCKET)
-            found = self._read_rollups(conn, tbl, columns, filters, start, end, width, rows)
+            found = self.rollups.read(conn, tbl, columns, filters, start, end, width, rows)
             if found is None:
                 query = m4_query(tbl, t, values, where, start.timestamp(), width)
                 result = conn.execute(query)
@@ -300,179 +297,8 @@ class SQLStore(Store):
         points, buckets = found
         return _series_read(table, start, end, points, rows, buckets)
 
-    # -- the rollup pyramid (data/rollup.py) --------------------------------
-    def _rollup_entity(self, table: str, filters: Mapping[str, str] | None) -> str | None:
-        """The rollup entity key a read can use, or None when rollups cannot answer it."""
-        entity_column = self.entity_column(table)
-        filters = dict(filters or {})
-        if entity_column is None:
-            return "" if not filters else None
-        if set(filters) == {entity_column}:
-            return str(filters[entity_column])
-        return None
-
-    def _read_rollups(
-        self,
-        conn: Connection,
-        tbl: Table,
-        columns: Sequence[str],
-        filters: Mapping[str, str] | None,
-        start: datetime,
-        end: datetime,
-        width: float,
-        rows_in_range: int,
-    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[float, float]] | None:
-        """M4 points from the pyramid and the buckets used; None when it cannot answer exactly."""
-        entity = self._rollup_entity(tbl.name, filters)
-        finest = self._finest_level(conn, tbl.name)
-        level = rollup.level_for(width, finest) if finest else None
-        if level is None or entity is None:
-            return None
-        lo, hi = start.timestamp(), end.timestamp()
-        pieces = rollup.decompose(lo, hi, level, finest)
-        ru = schema.m4_rollups
-        stored = [
-            and_(ru.c.level == p.level, ru.c.bucket.between(p.first, p.last))
-            for p in pieces
-            if p.level is not None
-        ]
-        query = select(ru.c.col, *[ru.c[c] for c in rollup.POINT_COLUMNS]).where(
-            ru.c.source == tbl.name, ru.c.entity == entity, ru.c.col.in_(columns), or_(*stored)
-        )
-        found = _arrays(conn.execute(query).all(), ["col", *rollup.POINT_COLUMNS])
-        t = tbl.c[self.time_column(tbl.name)]
-        fringes = [
-            and_(
-                t >= self._bind_time(epoch_to_utc(p.lo)),
-                (t <= self._bind_time(epoch_to_utc(p.hi)))
-                if p.closed
-                else (t < self._bind_time(epoch_to_utc(p.hi))),
-            )
-            for p in pieces
-            if p.level is None
-        ]
-        raw = _arrays([], ["e", *columns])
-        if fringes:
-            raw_query = select(epoch_seconds(t).label("e"), *[tbl.c[c] for c in columns]).where(
-                or_(*fringes), *self._filter_clause(tbl, filters)
-            )
-            raw = _arrays(conn.execute(raw_query).all(), ["e", *columns])
-        answer = rollup.combine(found, raw, columns, rows_in_range, lo, width, level)
-        if answer is None:
-            log.warning(
-                "rollups of table %s do not match its rows; reading raw rows. "
-                "Run `python app.py rollup --table %s` to rebuild them.",
-                tbl.name,
-                tbl.name,
-            )
-        return answer
-
-    def _rollup_shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
-        """(time column, entity column, metric columns), or None when nothing rolls up."""
-        if not schema.is_series(table):
-            return None
-        roles = {c.name: c.role for c in self.columns(table)}
-        metrics = [name for name, role in roles.items() if role == "metric"]
-        if not metrics or "time" not in roles.values():
-            return None
-        return self.time_column(table), self.entity_column(table), metrics
-
-    def _refresh_rollups(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
-        """Recompute the pyramid for the whole hours and entities a write touched."""
-        shape = self._rollup_shape(tbl.name)
-        if shape is None or frame.empty or shape[0] not in frame:
-            return
-        time_name, entity_column, _ = shape
-        epochs = _parse_times(frame[time_name], time_name).dt.as_unit("us").astype("int64") / 1e6
-        entities = sorted(frame[entity_column].astype(str).unique()) if entity_column else [""]
-        self._rebuild_span(conn, tbl, entities, epochs.min(), epochs.max())
-
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
-        """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
-
-        For tables filled by other programs, or stores made before the pyramid.
-        """
-        tbl = self._table(table)
-        shape = self._rollup_shape(table)
-        span = self.time_range(table) if shape else None
-        if shape is None or span is None:
-            return 0
-        _, entity_column, _ = shape
-        with self._connect(write=True) as conn:
-            for bookkeeping in (schema.m4_rollups, schema.m4_sources):
-                conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
-        entities = self.distinct(table, entity_column, limit=1_000_000) if entity_column else [""]
-        first, last = span[0].timestamp(), span[1].timestamp()
-        day = 86_400
-        done = 0
-        for entity in entities:
-            lo = math.floor(first / day) * day
-            while lo <= last:
-                with self._connect(write=True) as conn:
-                    done += self._rebuild_span(conn, tbl, [entity], lo, min(lo + day - 1, last))
-                if progress:
-                    progress(done)
-                lo += day
-        return done
-
-    def _finest_level(
-        self, conn: Connection, table: str, decide_from: pd.DataFrame | None = None
-    ) -> int | None:
-        """The finest level stored for `table`; the first write's rows decide it, once."""
-        src = schema.m4_sources
-        row = conn.execute(select(src.c.finest).where(src.c.source == table)).first()
-        if row is not None:
-            return row.finest
-        if decide_from is None or decide_from.empty:
-            return None
-        finest = rollup.finest_useful(decide_from)
-        conn.execute(src.insert().values(source=table, finest=finest))
-        return finest
-
-    def _rebuild_span(
-        self, conn: Connection, tbl: Table, entities: list[str], first: float, last: float
-    ) -> int:
-        """Recompute every level for `entities` over whole hours around [first, last]."""
-        time_name, entity_column, metrics = self._rollup_shape(tbl.name)  # type: ignore[misc]
-        lo = math.floor(first / rollup.COARSEST) * rollup.COARSEST
-        hi = (math.floor(last / rollup.COARSEST) + 1) * rollup.COARSEST
-        t = tbl.c[time_name]
-        where = [t >= self._bind_time(epoch_to_utc(lo)), t < self._bind_time(epoch_to_utc(hi))]
-        if entity_column is not None:
-            where.append(tbl.c[entity_column].in_(entities))
-        entity = tbl.c[entity_column] if entity_column else literal("")
-        query = select(
-            entity.label("entity"), epoch_seconds(t).label("e"), *[tbl.c[c] for c in metrics]
-        ).where(*where)
-        raw = pd.DataFrame(_arrays(conn.execute(query).all(), ["entity", "e", *metrics]))
-        finest = self._finest_level(conn, tbl.name, decide_from=raw)
-        if finest is None or raw.empty:
-            return len(raw)
-        stored = [level for level in rollup.LEVELS if level >= finest]
-        levels = {finest: rollup.from_raw(raw, metrics, finest)}
-        for finer, level in itertools.pairwise(stored):
-            levels[level] = rollup.coarsen(levels[finer], level // finer)
-        ru = schema.m4_rollups
-        conn.execute(
-            ru.delete().where(
-                ru.c.source == tbl.name,
-                ru.c.entity.in_(entities),
-                or_(
-                    *[
-                        and_(ru.c.level == level, ru.c.bucket.between(lo // level, hi // level - 1))
-                        for level in stored
-                    ]
-                ),
-            )
-        )
-        records = [
-            row
-            for level, rows in levels.items()
-            for row in _row_dicts(rows.assign(source=tbl.name, level=level))
-        ]
-        for i in range(0, len(records), WRITE_BATCH):
-            conn.execute(ru.insert(), records[i : i + WRITE_BATCH])
-        return len(raw)
+        return self.rollups.rebuild(table, progress)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         tbl = self._table(table)
@@ -652,7 +478,7 @@ class SQLStore(Store):
             with self._connect(write=True) as conn:
                 for i in range(0, len(records), WRITE_BATCH):
                     conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
-                self._refresh_rollups(conn, tbl, frame)
+                self.rollups.refresh(conn, tbl, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
             reason = _first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
@@ -666,9 +492,9 @@ class SQLStore(Store):
         times = {}
         for name in frame.columns:
             if isinstance(tbl.c[name].type, sqltypes.DateTime):
-                parsed = _parse_times(frame[name], name)
+                parsed = parse_times(frame[name], name)
                 times[name] = parsed.dt.tz_localize(None) if sqlite else parsed
-        return _row_dicts(frame.assign(**times))
+        return row_dicts(frame.assign(**times))
 
     def create_schema(self) -> tuple[str | None, str]:
         """Create or upgrade Vigil's tables (Alembic); returns the revisions before and after."""
@@ -703,13 +529,6 @@ class SQLStore(Store):
         self.engine.dispose()
 
 
-def _parse_times(values: pd.Series, column: str) -> pd.Series:
-    try:
-        return pd.to_datetime(values, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        raise InvalidInput(f"column '{column}' holds values that are not a time") from None
-
-
 def _series_read(
     table: str,
     start: datetime,
@@ -725,36 +544,6 @@ def _series_read(
     return SeriesRead(table, start, end, series, rows, buckets)
 
 
-def _arrays(rows: Sequence[Sequence[Any]], names: list[str]) -> dict[str, np.ndarray]:
-    """Result rows as one numpy array per column: ten times cheaper than a DataFrame."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return {
-        name: np.array(values, dtype=object if name in ("col", "entity") else float)
-        for name, values in zip(names, columns, strict=True)
-    }
-
-
-def epoch_to_utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _row_dicts(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of plain Python values, None where a value is missing.
-
-    Column-wise `tolist()` converts numpy scalars in C; only columns that hold
-    gaps pay for a Python pass, which keeps bulk writes at memory speed.
-    """
-    columns = {}
-    for name in frame.columns:
-        col = frame[name]
-        values = col.tolist()
-        if col.isna().any():
-            values = [None if _is_missing(v) else v for v in values]
-        columns[name] = values
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers (every page view) run while a writer (ingest) commits.
     cur = dbapi_conn.cursor()
@@ -765,7 +554,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _first_line(exc: BaseException | None) -> str:
     return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else "no answer"
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA

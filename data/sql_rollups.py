@@ -1,0 +1,213 @@
+"""The M4 rollup pyramid on SQL databases: kept current on write, read for long ranges.
+
+The arithmetic is pure and lives in data/rollup.py; this part runs the queries
+and keeps `m4_rollups` and `m4_sources` in step with the readings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Table, and_, literal, or_, select
+
+from data import rollup, schema
+from data.sql_values import arrays, epoch_to_utc, parse_times, row_dicts
+from data.sqlfuncs import epoch_seconds
+
+if TYPE_CHECKING:
+    from data.sql_store import SQLStore
+
+log = logging.getLogger(__name__)
+WRITE_BATCH = 10_000
+
+
+class SQLRollups:
+    """The pyramid of one SQL store."""
+
+    def __init__(self, store: SQLStore) -> None:
+        self.store = store
+
+    def entity_key(self, table: str, filters: Mapping[str, str] | None) -> str | None:
+        """The rollup entity key a read can use, or None when rollups cannot answer it."""
+        entity_column = self.store.entity_column(table)
+        filters = dict(filters or {})
+        if entity_column is None:
+            return "" if not filters else None
+        if set(filters) == {entity_column}:
+            return str(filters[entity_column])
+        return None
+
+    def read(
+        self,
+        conn: Connection,
+        tbl: Table,
+        columns: Sequence[str],
+        filters: Mapping[str, str] | None,
+        start: datetime,
+        end: datetime,
+        width: float,
+        rows_in_range: int,
+    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[float, float]] | None:
+        """M4 points from the pyramid and the buckets used; None when it cannot answer exactly."""
+        entity = self.entity_key(tbl.name, filters)
+        finest = self.finest(conn, tbl.name)
+        level = rollup.level_for(width, finest) if finest else None
+        if level is None or entity is None:
+            return None
+        lo, hi = start.timestamp(), end.timestamp()
+        pieces = rollup.decompose(lo, hi, level, finest)
+        ru = schema.m4_rollups
+        stored = [
+            and_(ru.c.level == p.level, ru.c.bucket.between(p.first, p.last))
+            for p in pieces
+            if p.level is not None
+        ]
+        query = select(ru.c.col, *[ru.c[c] for c in rollup.POINT_COLUMNS]).where(
+            ru.c.source == tbl.name, ru.c.entity == entity, ru.c.col.in_(columns), or_(*stored)
+        )
+        found = arrays(conn.execute(query).all(), ["col", *rollup.POINT_COLUMNS])
+        t = tbl.c[self.store.time_column(tbl.name)]
+        fringes = [
+            and_(
+                t >= self.store._bind_time(epoch_to_utc(p.lo)),
+                (t <= self.store._bind_time(epoch_to_utc(p.hi)))
+                if p.closed
+                else (t < self.store._bind_time(epoch_to_utc(p.hi))),
+            )
+            for p in pieces
+            if p.level is None
+        ]
+        raw = arrays([], ["e", *columns])
+        if fringes:
+            raw_query = select(epoch_seconds(t).label("e"), *[tbl.c[c] for c in columns]).where(
+                or_(*fringes), *self.store._filter_clause(tbl, filters)
+            )
+            raw = arrays(conn.execute(raw_query).all(), ["e", *columns])
+        answer = rollup.combine(found, raw, columns, rows_in_range, lo, width, level)
+        if answer is None:
+            log.warning(
+                "rollups of table %s do not match its rows; reading raw rows. "
+                "Run `python app.py rollup --table %s` to rebuild them.",
+                tbl.name,
+                tbl.name,
+            )
+        return answer
+
+    def shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
+        """(time column, entity column, metric columns), or None when nothing rolls up."""
+        if not schema.is_series(table):
+            return None
+        roles = {c.name: c.role for c in self.store.columns(table)}
+        metrics = [name for name, role in roles.items() if role == "metric"]
+        if not metrics or "time" not in roles.values():
+            return None
+        return self.store.time_column(table), self.store.entity_column(table), metrics
+
+    def refresh(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
+        """Recompute the pyramid for the whole hours and entities a write touched."""
+        shape = self.shape(tbl.name)
+        if shape is None or frame.empty or shape[0] not in frame:
+            return
+        time_name, entity_column, _ = shape
+        epochs = parse_times(frame[time_name], time_name).dt.as_unit("us").astype("int64") / 1e6
+        entities = sorted(frame[entity_column].astype(str).unique()) if entity_column else [""]
+        self.rebuild_span(conn, tbl, entities, epochs.min(), epochs.max())
+
+    def rebuild(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
+
+        For tables filled by other programs, or stores made before the pyramid.
+        """
+        tbl = self.store._table(table)
+        shape = self.shape(table)
+        span = self.store.time_range(table) if shape else None
+        if shape is None or span is None:
+            return 0
+        _, entity_column, _ = shape
+        with self.store._connect(write=True) as conn:
+            for bookkeeping in (schema.m4_rollups, schema.m4_sources):
+                conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
+        entities = (
+            self.store.distinct(table, entity_column, limit=1_000_000) if entity_column else [""]
+        )
+        first, last = span[0].timestamp(), span[1].timestamp()
+        day = 86_400
+        done = 0
+        for entity in entities:
+            lo = math.floor(first / day) * day
+            while lo <= last:
+                with self.store._connect(write=True) as conn:
+                    done += self.rebuild_span(conn, tbl, [entity], lo, min(lo + day - 1, last))
+                if progress:
+                    progress(done)
+                lo += day
+        return done
+
+    def finest(
+        self, conn: Connection, table: str, decide_from: pd.DataFrame | None = None
+    ) -> int | None:
+        """The finest level stored for `table`; the first write's rows decide it, once."""
+        src = schema.m4_sources
+        row = conn.execute(select(src.c.finest).where(src.c.source == table)).first()
+        if row is not None:
+            return row.finest
+        if decide_from is None or decide_from.empty:
+            return None
+        finest = rollup.finest_useful(decide_from)
+        conn.execute(src.insert().values(source=table, finest=finest))
+        return finest
+
+    def rebuild_span(
+        self, conn: Connection, tbl: Table, entities: list[str], first: float, last: float
+    ) -> int:
+        """Recompute every level for `entities` over whole hours around [first, last]."""
+        time_name, entity_column, metrics = self.shape(tbl.name)  # type: ignore[misc]
+        lo = math.floor(first / rollup.COARSEST) * rollup.COARSEST
+        hi = (math.floor(last / rollup.COARSEST) + 1) * rollup.COARSEST
+        t = tbl.c[time_name]
+        where = [
+            t >= self.store._bind_time(epoch_to_utc(lo)),
+            t < self.store._bind_time(epoch_to_utc(hi)),
+        ]
+        if entity_column is not None:
+            where.append(tbl.c[entity_column].in_(entities))
+        entity = tbl.c[entity_column] if entity_column else literal("")
+        query = select(
+            entity.label("entity"), epoch_seconds(t).label("e"), *[tbl.c[c] for c in metrics]
+        ).where(*where)
+        raw = pd.DataFrame(arrays(conn.execute(query).all(), ["entity", "e", *metrics]))
+        finest = self.finest(conn, tbl.name, decide_from=raw)
+        if finest is None or raw.empty:
+            return len(raw)
+        stored = [level for level in rollup.LEVELS if level >= finest]
+        levels = {finest: rollup.from_raw(raw, metrics, finest)}
+        for finer, level in itertools.pairwise(stored):
+            levels[level] = rollup.coarsen(levels[finer], level // finer)
+        ru = schema.m4_rollups
+        conn.execute(
+            ru.delete().where(
+                ru.c.source == tbl.name,
+                ru.c.entity.in_(entities),
+                or_(
+                    *[
+                        and_(ru.c.level == level, ru.c.bucket.between(lo // level, hi // level - 1))
+                        for level in stored
+                    ]
+                ),
+            )
+        )
+        records = [
+            row
+            for level, rows in levels.items()
+            for row in row_dicts(rows.assign(source=tbl.name, level=level))
+        ]
+        for i in range(0, len(records), WRITE_BATCH):
+            conn.execute(ru.insert(), records[i : i + WRITE_BATCH])
+        return len(raw)
