@@ -167,21 +167,22 @@ def combine(
     found: Mapping[str, np.ndarray],
     raw: Mapping[str, np.ndarray],
     columns: Sequence[str],
-    rows_in_range: int,
+    expected_rows: int | None,
     lo: float,
     width: float,
     level: int,
-) -> tuple[Points, tuple[float, float]] | None:
-    """M4 points per column from the pieces a backend fetched, and the buckets used.
+) -> tuple[Points, tuple[float, float], int] | None:
+    """M4 points per column from the pieces a backend fetched, the buckets used, the row count.
 
     `found`: rollup rows of the range's pieces (col, n, e0, v0, ...); `raw`: the
-    fringe rows (e, then one array per column). None when the rollup counts and
-    the fringe rows do not add up to `rows_in_range`: rows were written around
-    the pyramid, and only the raw rows can answer exactly.
+    fringe rows (e, then one array per column). With `expected_rows` (the raw
+    count of the range) the pieces must add up to it, else None: rows were
+    written around the pyramid and only the raw rows can answer exactly.
+    Without it the pyramid is trusted and its counts give the range's rows.
     """
     of_column = {c: found["col"] == c for c in columns}
-    fringe_rows = len(raw["e"])
-    if any(int(found["n"][of_column[c]].sum()) + fringe_rows != rows_in_range for c in columns):
+    counted = {c: int(found["n"][of_column[c]].sum()) + len(raw["e"]) for c in columns}
+    if expected_rows is not None and any(n != expected_rows for n in counted.values()):
         return None
     step = math.floor(width / level) * level  # never coarser than the screen asked for
     origin = math.floor(lo / level) * level
@@ -191,4 +192,4 @@ def combine(
         times = np.concatenate([times, raw["e"]])
         values = np.concatenate([values, raw[c]])
         points[c] = m4_points(times, values, origin, step)
-    return points, (origin, step)
+    return points, (origin, step), counted[columns[0]]

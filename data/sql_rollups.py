@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, literal, or_, select
 
@@ -53,9 +52,15 @@ class SQLRollups:
         start: datetime,
         end: datetime,
         width: float,
-        rows_in_range: int,
-    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], tuple[float, float]] | None:
-        """M4 points from the pyramid and the buckets used; None when it cannot answer exactly."""
+        count_rows: Callable[[], int],
+    ) -> tuple[rollup.Points, tuple[float, float], int] | None:
+        """M4 points from the pyramid, the buckets used and the range's row count.
+
+        None when the pyramid cannot answer exactly. Vigil's own readings tables
+        are written only through `Store.write`, which keeps their pyramid current
+        in the same transaction, so it is trusted; the pyramid of a table other
+        programs fill is checked against `count_rows()`, a scan of the range.
+        """
         entity = self.entity_key(tbl.name, filters)
         finest = self.finest(conn, tbl.name)
         level = rollup.level_for(width, finest) if finest else None
@@ -90,7 +95,8 @@ class SQLRollups:
                 or_(*fringes), *self.store._filter_clause(tbl, filters)
             )
             raw = arrays(conn.execute(raw_query).all(), ["e", *columns])
-        answer = rollup.combine(found, raw, columns, rows_in_range, lo, width, level)
+        expected = None if tbl.name in schema.ENTITY_COLUMNS else count_rows()
+        answer = rollup.combine(found, raw, columns, expected, lo, width, level)
         if answer is None:
             log.warning(
                 "rollups of table %s do not match its rows; reading raw rows. "

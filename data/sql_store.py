@@ -43,7 +43,7 @@ from data import migrate, schema
 from data.feedback import check_feedback, new_event_id
 from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
 from data.sql_rollups import SQLRollups
-from data.sql_values import parse_times, row_dicts
+from data.sql_values import arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -277,24 +277,28 @@ class SQLStore(Store):
             *self._filter_clause(tbl, filters),
         )
         values = [tbl.c[c] for c in columns]
+
+        def count_rows() -> int:
+            return conn.execute(select(func.count()).select_from(tbl).where(where)).scalar_one()
+
         with self._connect() as conn:
-            rows = conn.execute(select(func.count()).select_from(tbl).where(where)).scalar_one()
-            if rows <= max_points:
+            # Raw rows or M4? Counting past max_points would scan the whole range.
+            upto = select(literal(1)).select_from(tbl).where(where).limit(max_points + 1)
+            few = conn.execute(select(func.count()).select_from(upto.subquery())).scalar_one()
+            if few <= max_points:
                 query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
-                frame = pd.DataFrame(conn.execute(query).all(), columns=["e", *columns])
-                points = {
-                    c: (frame["e"].to_numpy(float), frame[c].to_numpy(float)) for c in columns
-                }
-                return _series_read(table, start, end, points, rows, None)
+                got = arrays(conn.execute(query).all(), ["e", *columns])
+                points = {c: (got["e"], got[c]) for c in columns}
+                return _series_read(table, start, end, points, few, None)
             width = (end - start).total_seconds() / max(1, max_points // POINTS_PER_BUCKET)
-            found = self.rollups.read(conn, tbl, columns, filters, start, end, width, rows)
+            found = self.rollups.read(conn, tbl, columns, filters, start, end, width, count_rows)
             if found is None:
                 query = m4_query(tbl, t, values, where, start.timestamp(), width)
                 result = conn.execute(query)
                 frame = pd.DataFrame(result.all(), columns=list(result.keys()))
                 points = {c: unfold(frame, i) for i, c in enumerate(columns)}
-                found = points, (start.timestamp(), width)
-        points, buckets = found
+                found = points, (start.timestamp(), width), count_rows()
+        points, buckets, rows = found
         return _series_read(table, start, end, points, rows, buckets)
 
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
