@@ -242,13 +242,8 @@ class SQLStore(Store):
     def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
         tbl = self._table(table)
         self._check_columns(table, [column], {"id", "label"})
-        col = tbl.c[column]
-        # A loose index scan: each step asks the index for the next larger value,
-        # so six machines cost six seeks instead of a scan of every reading.
-        steps = select(func.min(col).label("v")).cte("steps", recursive=True)
-        following = select(func.min(col)).where(col > steps.c.v).scalar_subquery()
-        steps = steps.union_all(select(following).where(steps.c.v.is_not(None)))
-        query = select(steps.c.v).where(steps.c.v.is_not(None)).limit(limit)
+        values = _values_of(tbl.c[column])
+        query = select(values.c.v).where(values.c.v.is_not(None)).limit(limit)
         with self._connect() as conn:
             return [str(v) for v in conn.execute(query).scalars()]
 
@@ -310,7 +305,14 @@ class SQLStore(Store):
         self._check_columns(table, columns, {"metric", "label"})
         t = tbl.c[self.time_column(table)]
         ent = tbl.c[entity_column]
-        last = select(ent.label("entity"), func.max(t).label("at")).group_by(ent).subquery()
+        # One backward index seek per entity, where GROUP BY would read every row.
+        values = _values_of(ent)
+        newest = select(func.max(t)).where(ent == values.c.v).scalar_subquery()
+        last = (
+            select(values.c.v.label("entity"), newest.label("at"))
+            .where(values.c.v.is_not(None))
+            .subquery()
+        )
         query = (
             select(ent, t, *[tbl.c[c] for c in columns])
             .join(last, and_(ent == last.c.entity, t == last.c.at))
@@ -531,6 +533,17 @@ class SQLStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _values_of(column: ColumnElement) -> Any:
+    """The distinct values of an indexed column by a loose index scan (a recursive CTE).
+
+    Each step asks the index for the next larger value, so six machines cost six
+    seeks instead of a scan of every reading, on SQLite and PostgreSQL alike.
+    """
+    steps = select(func.min(column).label("v")).cte("steps", recursive=True)
+    following = select(func.min(column)).where(column > steps.c.v).scalar_subquery()
+    return steps.union_all(select(following).where(steps.c.v.is_not(None)))
 
 
 def _series_read(
