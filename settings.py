@@ -79,6 +79,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("dataset_id", str, "", "BigQuery dataset holding the tables (seed 000)."),
     Setting(
+        "bigquery_maximum_bytes_billed",
+        int,
+        10_000_000_000,
+        "BigQuery: most bytes one query may bill (10 GB); a query that would scan more "
+        "fails instead of running.",
+        _positive,
+    ),
+    Setting(
+        "bigquery_location",
+        str,
+        "US",
+        "BigQuery: location of the dataset and of every job (US, EU, europe-west1, ...).",
+    ),
+    Setting(
+        "bigquery_storage_api",
+        bool,
+        False,
+        "BigQuery: read large results through the Storage Read API (needs the "
+        "google-cloud-bigquery-storage and pyarrow packages) instead of REST.",
+    ),
+    Setting(
         "cols_from_anomaly_tab",
         list,
         ["id", "table_name", "entity_id", "start", "end", "score", "detector", "status"],

@@ -19,4 +19,10 @@ def open_store(config: Config) -> Store:
         return SQLStore(
             url, time_column=config.timestamp_column_name, label_column=config.label_column_name
         )
-    raise ConfigError(f"backend '{url}' is not supported yet (use sqlite:// or postgresql://)")
+    if url.startswith("bigquery:"):
+        from data.bigquery_store import BigQueryStore
+
+        return BigQueryStore.from_config(config)
+    raise ConfigError(
+        f"backend '{url}' is not supported (use sqlite://, postgresql:// or bigquery://)"
+    )

@@ -6,7 +6,6 @@ and keeps `m4_rollups` and `m4_sources` in step with the readings.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -16,8 +15,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, literal, or_, select
 
-from data import rollup, schema
-from data.sql_values import arrays, epoch_to_utc, parse_times, row_dicts
+from data import readpath, rollup, schema
+from data.sql_values import arrays, epoch_to_utc, row_dicts
 from data.sqlfuncs import epoch_seconds
 
 if TYPE_CHECKING:
@@ -35,13 +34,7 @@ class SQLRollups:
 
     def entity_key(self, table: str, filters: Mapping[str, str] | None) -> str | None:
         """The rollup entity key a read can use, or None when rollups cannot answer it."""
-        entity_column = self.store.entity_column(table)
-        filters = dict(filters or {})
-        if entity_column is None:
-            return "" if not filters else None
-        if set(filters) == {entity_column}:
-            return str(filters[entity_column])
-        return None
+        return readpath.rollup_entity(self.store, table, filters)
 
     def read(
         self,
@@ -108,13 +101,7 @@ class SQLRollups:
 
     def shape(self, table: str) -> tuple[str, str | None, list[str]] | None:
         """(time column, entity column, metric columns), or None when nothing rolls up."""
-        if not schema.is_series(table):
-            return None
-        roles = {c.name: c.role for c in self.store.columns(table)}
-        metrics = [name for name, role in roles.items() if role == "metric"]
-        if not metrics or "time" not in roles.values():
-            return None
-        return self.store.time_column(table), self.store.entity_column(table), metrics
+        return readpath.rollup_shape(self.store, table)
 
     def refresh(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
         """Recompute the pyramid for the whole hours and entities a write touched."""
@@ -122,9 +109,8 @@ class SQLRollups:
         if shape is None or frame.empty or shape[0] not in frame:
             return
         time_name, entity_column, _ = shape
-        epochs = parse_times(frame[time_name], time_name).dt.as_unit("us").astype("int64") / 1e6
-        entities = sorted(frame[entity_column].astype(str).unique()) if entity_column else [""]
-        self.rebuild_span(conn, tbl, entities, epochs.min(), epochs.max())
+        entities, first, last = readpath.written_span(frame, time_name, entity_column)
+        self.rebuild_span(conn, tbl, entities, first, last)
 
     def rebuild(self, table: str, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
@@ -175,8 +161,7 @@ class SQLRollups:
     ) -> int:
         """Recompute every level for `entities` over whole hours around [first, last]."""
         time_name, entity_column, metrics = self.shape(tbl.name)  # type: ignore[misc]
-        lo = math.floor(first / rollup.COARSEST) * rollup.COARSEST
-        hi = (math.floor(last / rollup.COARSEST) + 1) * rollup.COARSEST
+        lo, hi = readpath.whole_hours(first, last)
         t = tbl.c[time_name]
         where = [
             t >= self.store._bind_time(epoch_to_utc(lo)),
@@ -192,10 +177,8 @@ class SQLRollups:
         finest = self.finest(conn, tbl.name, decide_from=raw)
         if finest is None or raw.empty:
             return len(raw)
-        stored = [level for level in rollup.LEVELS if level >= finest]
-        levels = {finest: rollup.from_raw(raw, metrics, finest)}
-        for finer, level in itertools.pairwise(stored):
-            levels[level] = rollup.coarsen(levels[finer], level // finer)
+        stored = readpath.stored_levels(finest)
+        levels = readpath.pyramid(rollup.from_raw(raw, metrics, finest), finest)
         ru = schema.m4_rollups
         conn.execute(
             ru.delete().where(

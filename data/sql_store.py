@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
@@ -39,9 +38,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, schema
-from data.feedback import check_feedback, new_event_id
-from data.m4 import POINTS_PER_BUCKET, m4_query, to_times, unfold
+from data import migrate, readpath, schema
+from data.feedback import check_feedback
+from data.m4 import m4_query, unfold
+from data.readpath import FILL_MARKERS, HIDDEN_TABLES
 from data.sql_rollups import SQLRollups
 from data.sql_values import arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
@@ -51,21 +51,15 @@ from data.store import (
     AnomalyFilter,
     ColumnInfo,
     FeedbackEvent,
-    Role,
-    Series,
     SeriesRead,
     Status,
     Store,
 )
-from data.times import as_utc, utc_now
+from data.times import as_utc
 from errors import InvalidInput, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
-#: Vigil's bookkeeping tables: never offered for exploring.
-HIDDEN_TABLES = frozenset({"anomaly_feedback", "alembic_version", "m4_rollups", "m4_sources"})
-#: Readings tables checked to tell whether the store was ever filled.
-FILL_MARKERS = ("anomalies", "machine_readings", "battery_readings", "heartbeats")
 WRITE_BATCH = 10_000
 CATALOG_TTL_SECONDS = 30.0
 
@@ -105,19 +99,15 @@ def _readable_writable(path: Path) -> bool:
     return os.access(path, os.R_OK | os.W_OK)
 
 
-def _role(col: Any, table_name: str, primary: set[str], time_name: str, label_name: str) -> Role:
-    name, typ = col["name"], col["type"]
-    if name == time_name or isinstance(typ, sqltypes.DateTime | sqltypes.Date):
+def _kind(typ: Any) -> readpath.Kind:
+    """What a SQLAlchemy type says about a column's role."""
+    if isinstance(typ, sqltypes.DateTime | sqltypes.Date):
         return "time"
-    if name in primary or name == "id" or name.endswith("_id"):
-        return "id"
-    if name == label_name:
-        return "label"
     if isinstance(typ, sqltypes.Boolean):
-        return "label"
+        return "bool"
     if isinstance(typ, sqltypes.Integer | sqltypes.Numeric | sqltypes.Float):
-        return "metric"
-    return "label"
+        return "number"
+    return "text"
 
 
 class SQLStore(Store):
@@ -152,9 +142,9 @@ class SQLStore(Store):
             with self.engine.begin() if write else self.engine.connect() as conn:
                 yield conn
         except sa_exc.OperationalError as exc:
-            raise Unavailable(f"store unavailable: {_first_line(exc.orig)}") from exc
+            raise Unavailable(f"store unavailable: {readpath.first_line(exc.orig)}") from exc
         except sa_exc.InterfaceError as exc:
-            raise Unavailable(f"store unavailable: {_first_line(exc.orig)}") from exc
+            raise Unavailable(f"store unavailable: {readpath.first_line(exc.orig)}") from exc
 
     # -- catalog ----------------------------------------------------------
     def _refresh_catalog(self) -> None:
@@ -191,34 +181,17 @@ class SQLStore(Store):
         primary = {c.name for c in tbl.primary_key.columns}
         infos = []
         for col in tbl.columns:
-            role = _role(
-                {"name": col.name, "type": col.type},
-                table,
-                primary,
-                self._time_name,
-                self._label_name,
-            )
+            kind = _kind(col.type)
+            role = readpath.role(col.name, kind, primary, self._time_name, self._label_name)
             infos.append(ColumnInfo(col.name, str(col.type), role))
         return infos
-
-    def _check_columns(self, table: str, names: Sequence[str], roles: set[str]) -> None:
-        known = {c.name: c.role for c in self.columns(table)}
-        for name in names:
-            if not isinstance(name, str) or name not in known:
-                raise NotFound(f"unknown column '{name}' in table '{table}'")
-            if known[name] not in roles:
-                wanted = " or ".join(sorted(roles))
-                raise InvalidInput(
-                    f"column '{name}' of table '{table}' is a {known[name]} column, "
-                    f"not a {wanted} column"
-                )
 
     def _filter_clause(
         self, table: Table, filters: Mapping[str, str] | None
     ) -> list[ColumnElement]:
         if not filters:
             return []
-        self._check_columns(table.name, list(filters), {"id", "label"})
+        readpath.check_columns(self, table.name, list(filters), {"id", "label"})
         return [table.c[k] == v for k, v in filters.items()]
 
     # -- series -----------------------------------------------------------
@@ -241,7 +214,7 @@ class SQLStore(Store):
 
     def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
         tbl = self._table(table)
-        self._check_columns(table, [column], {"id", "label"})
+        readpath.check_columns(self, table, [column], {"id", "label"})
         values = _values_of(tbl.c[column])
         query = select(values.c.v).where(values.c.v.is_not(None)).limit(limit)
         with self._connect() as conn:
@@ -257,14 +230,7 @@ class SQLStore(Store):
         filters: Mapping[str, str] | None = None,
     ) -> SeriesRead:
         tbl = self._table(table)
-        if not columns:
-            raise InvalidInput("choose at least one column to plot")
-        self._check_columns(table, columns, {"metric"})
-        start, end = as_utc(start), as_utc(end)
-        if end <= start:
-            raise InvalidInput("the end of the range must come after its start")
-        if not isinstance(max_points, int) or max_points < POINTS_PER_BUCKET:
-            raise InvalidInput(f"max_points must be an integer of at least {POINTS_PER_BUCKET}")
+        start, end = readpath.check_read(self, table, columns, start, end, max_points, filters)
         t = tbl.c[self.time_column(table)]
         where = and_(
             t >= self._bind_time(start),
@@ -284,8 +250,8 @@ class SQLStore(Store):
                 query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
                 got = arrays(conn.execute(query).all(), ["e", *columns])
                 points = {c: (got["e"], got[c]) for c in columns}
-                return _series_read(table, start, end, points, few, None)
-            width = (end - start).total_seconds() / max(1, max_points // POINTS_PER_BUCKET)
+                return readpath.series_read(table, start, end, points, few, None)
+            width = readpath.bucket_width(start, end, max_points)
             found = self.rollups.read(conn, tbl, columns, filters, start, end, width, count_rows)
             if found is None:
                 query = m4_query(tbl, t, values, where, start.timestamp(), width)
@@ -294,15 +260,15 @@ class SQLStore(Store):
                 points = {c: unfold(frame, i) for i, c in enumerate(columns)}
                 found = points, (start.timestamp(), width), count_rows()
         points, buckets, rows = found
-        return _series_read(table, start, end, points, rows, buckets)
+        return readpath.series_read(table, start, end, points, rows, buckets)
 
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
         return self.rollups.rebuild(table, progress)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         tbl = self._table(table)
-        self._check_columns(table, [entity_column], {"id"})
-        self._check_columns(table, columns, {"metric", "label"})
+        readpath.check_columns(self, table, [entity_column], {"id"})
+        readpath.check_columns(self, table, columns, {"metric", "label"})
         t = tbl.c[self.time_column(table)]
         ent = tbl.c[entity_column]
         # One backward index seek per entity, where GROUP BY would read every row.
@@ -381,23 +347,7 @@ class SQLStore(Store):
             conds.append(status == filters.status)
         query = query.where(*conds).order_by(an.c.start.desc(), an.c.id).limit(filters.limit)
         with self._connect() as conn:
-            return [self._anomaly_from_row(r._mapping) for r in conn.execute(query)]
-
-    def _anomaly_from_row(self, row: Mapping[str, Any]) -> Anomaly:
-        return Anomaly(
-            id=row["id"],
-            table_name=row["table_name"],
-            entity_id=row["entity_id"],
-            start=as_utc(row["start"]),
-            end=as_utc(row["end"]),
-            columns=[c for c in (row["columns"] or "").split(",") if c],
-            score=row["score"],
-            detector=row["detector"],
-            version=row["version"],
-            details=row["details"],
-            created=as_utc(row["created"]),
-            status=row["status"],
-        )
+            return [readpath.anomaly_from_row(r._mapping, r.status) for r in conn.execute(query)]
 
     def anomaly(self, anomaly_id: str) -> Anomaly:
         an, fb = schema.anomalies, schema.anomaly_feedback
@@ -411,8 +361,8 @@ class SQLStore(Store):
                 .where(fb.c.anomaly_id == anomaly_id)
                 .order_by(fb.c.created, fb.c.event_id)
             ).all()
-        found = self._anomaly_from_row(row._mapping)
-        found.history = [self._event_from_row(h._mapping) for h in history]
+        found = readpath.anomaly_from_row(row._mapping, row.status)
+        found.history = [readpath.event_from_row(h._mapping) for h in history]
         return found
 
     def status_counts(self, table: str | None = None) -> dict[Status, int]:
@@ -427,19 +377,6 @@ class SQLStore(Store):
                 counts[name] = n
         return counts
 
-    @staticmethod
-    def _event_from_row(row: Mapping[str, Any]) -> FeedbackEvent:
-        return FeedbackEvent(
-            anomaly_id=row["anomaly_id"],
-            verified=row["verified"],
-            anomaly_type=row["anomaly_type"],
-            comment=row["comment"],
-            author=row["author"],
-            idempotency_key=row["idempotency_key"],
-            event_id=row["event_id"],
-            created=as_utc(row["created"]),
-        )
-
     def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
         check_feedback(event)
         fb = schema.anomaly_feedback
@@ -448,24 +385,14 @@ class SQLStore(Store):
                 select(fb).where(fb.c.idempotency_key == event.idempotency_key)
             ).first()
             if existing is not None:
-                return self._event_from_row(existing._mapping)
+                return readpath.event_from_row(existing._mapping)
             known = conn.execute(
                 select(schema.anomalies.c.id).where(schema.anomalies.c.id == event.anomaly_id)
             ).first()
             if known is None:
                 raise NotFound(f"unknown anomaly '{event.anomaly_id}'")
-            created = utc_now()
-            stored = FeedbackEvent(
-                anomaly_id=event.anomaly_id,
-                verified=event.verified,
-                anomaly_type=event.anomaly_type,
-                comment=event.comment,
-                author=event.author,
-                idempotency_key=event.idempotency_key,
-                event_id=new_event_id(created),
-                created=created,
-            )
-            row = {**stored.__dict__, "created": self._bind_time(created)}
+            stored = readpath.stamped(event)
+            row = {**stored.__dict__, "created": self._bind_time(stored.created)}
             try:
                 conn.execute(fb.insert().values(**row))
             except sa_exc.IntegrityError:
@@ -476,9 +403,7 @@ class SQLStore(Store):
     # -- writes -----------------------------------------------------------
     def write(self, table: str, frame: pd.DataFrame) -> int:
         tbl = self._table(table)
-        unknown = [c for c in frame.columns if c not in tbl.c]
-        if unknown:
-            raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
+        readpath.check_write(table, frame, list(tbl.c.keys()))
         records = self._records(tbl, frame)
         try:
             with self._connect(write=True) as conn:
@@ -486,7 +411,7 @@ class SQLStore(Store):
                     conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
                 self.rollups.refresh(conn, tbl, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
-            reason = _first_line(getattr(exc, "orig", None) or exc)
+            reason = readpath.first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
                 f"rows refused by table '{table}', nothing written: {reason}"
             ) from None
@@ -546,28 +471,9 @@ def _values_of(column: ColumnElement) -> Any:
     return steps.union_all(select(following).where(steps.c.v.is_not(None)))
 
 
-def _series_read(
-    table: str,
-    start: datetime,
-    end: datetime,
-    points: dict[str, tuple[np.ndarray, np.ndarray]],
-    rows: int,
-    buckets: tuple[float, float] | None,
-) -> SeriesRead:
-    series = []
-    for column, (epochs, values) in points.items():
-        times = to_times(epochs)
-        series.append(Series(column, times, pd.Series(values, index=times)))
-    return SeriesRead(table, start, end, series, rows, buckets)
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers (every page view) run while a writer (ingest) commits.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-
-
-def _first_line(exc: BaseException | None) -> str:
-    return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else "no answer"

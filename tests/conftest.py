@@ -16,9 +16,10 @@ from data import open_store
 from data.sql_store import driver_url
 from data.store import Store
 from settings import load_config
+from tests.bigquery_emulator import bigquery_emulator  # noqa: F401 - the session fixture
 
 #: Backends the contract runs on; BigQuery joins with its emulator.
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", "postgresql", "bigquery"]
 #: The test database of scripts/test (trust auth, see DEVELOPERS notes in README).
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 START = pd.Timestamp("2026-01-05 00:00:00", tz="UTC")
@@ -52,6 +53,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         overrides = {}
         if request.param == "postgresql":
             overrides["backend"] = stack.enter_context(postgres_schema())
+        if request.param == "bigquery":  # a dataset per test: the emulator has no reset
+            emulator = request.getfixturevalue("bigquery_emulator")
+            overrides["backend"] = stack.enter_context(emulator.dataset())
         opened = open_store(make_config(tmp_path, **overrides))
         stack.callback(opened.close)
         opened.create_schema()

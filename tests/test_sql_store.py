@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table
 
 from data.sql_store import SQLStore
@@ -23,6 +24,7 @@ def plant_table() -> Table:
     )
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 def test_rows_written_around_the_pyramid_are_still_read_exactly(store: SQLStore) -> None:
     """A user table's pyramid that misses rows (another program wrote them) is not trusted."""
     store.create_table(plant_table())
@@ -42,6 +44,7 @@ def test_rows_written_around_the_pyramid_are_still_read_exactly(store: SQLStore)
     assert again.buckets[1] % 10 == 0  # aligned to a rollup level: the pyramid answered
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 def test_vigil_readings_are_counted_from_the_pyramid(store: SQLStore) -> None:
     store.write("machine_readings", machine_frame("M1", 7_200))
     end = START + timedelta(seconds=7_199)

@@ -1,0 +1,1622 @@
+"""The Store on Google BigQuery through google-cloud-bigquery, on an existing dataset.
+
+`bigquery://PROJECT/DATASET`, or `bigquery://PROJECT` / `bigquery://` with the
+dataset from `dataset_id` and the project from Application Default Credentials
+(as `gcloud init` sets them). With BIGQUERY_EMULATOR_HOST set
+(`http://127.0.0.1:9050`) the client talks to that endpoint anonymously.
+
+Names that come from a request are checked against the catalog (the API's
+table list and schemas) and must be plain identifiers before they are quoted
+with backticks; every value is a query parameter. Every job carries the labels
+app=vigil and purpose=..., and `maximum_bytes_billed`; results come through
+REST unless the Storage Read API is configured.
+
+The SQL is written by hand (no SQLAlchemy dialect for BigQuery here) and kept
+to what real BigQuery allows: rows are added by load jobs (`write`, atomic)
+and INSERT query jobs (feedback), never streamed, so no DML ever meets a
+streaming buffer. A chart is one job that reads each table once: without the
+pyramid the row count, M4 per bucket and, when few, the rows themselves come
+from one aggregation over the range; with it, only the partitions at the
+range's two ends are read raw, the rest comes from `m4_rollups` (partitioned
+by level) in the same job with UNION ALL, and the table's COUNT(*), which
+BigQuery answers from metadata for free, checks that the pyramid holds every
+row. The pyramid also answers entity pickers, default ranges and where the
+latest rows are, and one snapshot of every anomaly with its labels answers a
+review page: no page reads a partition of a table twice (bench/bigquery_dryrun.py).
+
+Where bqemulator 1.4.0 (the tests' emulator) differs, the code is written for
+BigQuery and avoids what the emulator gets wrong: COUNTIF grouped by an alias,
+ARRAY_AGG(... IGNORE NULLS), structs with unnamed fields, and trusting
+`Table.num_rows` (not kept after DML there).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import json
+import logging
+import math
+import os
+import re
+import threading
+import time as clock
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import requests
+from google.api_core import exceptions as api_errors
+from google.api_core.client_options import ClientOptions
+from google.auth import exceptions as auth_errors
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+from google.cloud.bigquery import ArrayQueryParameter, ScalarQueryParameter
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
+from sqlalchemy import Table
+from sqlalchemy.sql import sqltypes
+
+from data import readpath, rollup, schema
+from data.feedback import check_feedback
+from data.m4 import m4_points, to_times
+from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
+from data.store import (
+    STATUSES,
+    Anomaly,
+    AnomalyFilter,
+    ColumnInfo,
+    FeedbackEvent,
+    SeriesRead,
+    Status,
+    Store,
+)
+from data.times import as_utc
+from errors import ConfigError, InvalidInput, NotFound, Unavailable, VigilError
+
+log = logging.getLogger(__name__)
+
+HIDDEN_TABLES = readpath.HIDDEN_TABLES
+FILL_MARKERS = readpath.FILL_MARKERS
+CATALOG_TTL_SECONDS = 30.0
+#: How long the pyramid's per-entity summary answers pickers and default ranges.
+SUMMARY_TTL_SECONDS = 5.0
+#: How long one snapshot of every anomaly with its labels answers the review pages.
+SNAPSHOT_TTL_SECONDS = 2.0
+#: Anomalies up to which the snapshot holds them all; past it each call runs its query.
+SNAPSHOT_ROWS = 10_000
+#: How long the tables' finest rollup levels are kept (each decided once, on a first write).
+FINEST_TTL_SECONDS = 60.0
+#: Seconds a call keeps retrying a BigQuery that does not answer before `Unavailable`.
+RETRY_SECONDS = 10.0
+API_TIMEOUT = 30.0
+QUERY_TIMEOUT = 300.0
+#: A chart's query returns the raw rows of buckets holding at most this many rows.
+RAW_PER_BUCKET = 16
+#: Result sizes from which the Storage Read API (when configured) fetches the rows.
+STORAGE_API_ROWS = 50_000
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ -]{0,299}\Z")  # flexible names: spaces, dashes
+TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,1023}\Z")
+PROJECT_ID = re.compile(r"[a-z][a-z0-9.:-]{0,100}[a-z0-9]\Z")
+DATASET_ID = re.compile(r"[A-Za-z0-9_]{1,1024}\Z")
+#: BigQuery type names to the kinds readpath.role understands.
+KINDS: dict[str, readpath.Kind] = {
+    "TIMESTAMP": "time",
+    "DATETIME": "time",
+    "DATE": "time",
+    "BOOL": "bool",
+    "BOOLEAN": "bool",
+    "INT64": "number",
+    "INTEGER": "number",
+    "FLOAT64": "number",
+    "FLOAT": "number",
+    "NUMERIC": "number",
+    "BIGNUMERIC": "number",
+}
+EMPTY_POINTS = "ARRAY<STRUCT<e FLOAT64, v FLOAT64>>[]"
+POINT_COLUMNS = rollup.POINT_COLUMNS
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A table a job reads: which columns, and the time range when partitions are pruned."""
+
+    table: str
+    columns: tuple[str, ...]
+    start: datetime | None = None
+    end: datetime | None = None
+    #: For m4_rollups (partitioned by level): the levels read; None for all.
+    levels: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One BigQuery job as sent, for `journal` (bench/bigquery_dryrun.py)."""
+
+    purpose: str
+    sql: str
+    params: tuple[Any, ...]
+    scans: tuple[Scan, ...]
+
+
+@dataclass(frozen=True)
+class _TableInfo:
+    fields: dict[str, bigquery.SchemaField]
+    primary: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the pyramid answers a read: stored pieces cover [cover_lo, cover_hi)."""
+
+    entity: str
+    level: int
+    pieces: list[rollup.Piece]
+    cover_lo: float
+    cover_hi: float
+
+
+@dataclass
+class _Summary:
+    """Per entity (first, last) epoch seconds, from the pyramid's coarsest level, and
+    the rows the pyramid holds (checked equal to the table's)."""
+
+    entities: dict[str, tuple[float, float]]
+    rows: int
+
+
+def parse_url(url: str, dataset_id: str = "") -> tuple[str | None, str]:
+    """(project or None for the credentials' own, dataset) of a bigquery:// URL."""
+    prefix = "bigquery://"
+    if not url.startswith(prefix):
+        raise ConfigError(f"backend '{url}' is not a bigquery://PROJECT/DATASET URL")
+    project, _, dataset = url[len(prefix) :].partition("/")
+    dataset = dataset.strip("/")
+    if dataset and dataset_id and dataset != dataset_id:
+        raise ConfigError(
+            f"backend names dataset '{dataset}' but dataset_id is '{dataset_id}'; keep one"
+        )
+    dataset = dataset or dataset_id
+    if not dataset:
+        raise ConfigError(
+            "BigQuery needs a dataset: backend bigquery://PROJECT/DATASET or the dataset_id key"
+        )
+    if not DATASET_ID.match(dataset):
+        raise ConfigError(f"'{dataset}' is not a BigQuery dataset id (letters, digits, _)")
+    if project and not PROJECT_ID.match(project):
+        raise ConfigError(f"'{project}' is not a Google Cloud project id")
+    return project or None, dataset
+
+
+def bigquery_type(column: Any) -> str:
+    """The BigQuery type of a SQLAlchemy column (schema.py's tables, imports, demo)."""
+    typ = column.type
+    if isinstance(typ, sqltypes.Boolean):
+        return "BOOL"
+    if isinstance(typ, sqltypes.DateTime):
+        return "TIMESTAMP"
+    if isinstance(typ, sqltypes.Date):
+        return "DATE"
+    if isinstance(typ, sqltypes.Integer):
+        return "INT64"
+    if isinstance(typ, sqltypes.Float):
+        return "FLOAT64"
+    if isinstance(typ, sqltypes.Numeric):
+        return "NUMERIC"
+    if isinstance(typ, sqltypes.String):
+        return "STRING"
+    raise InvalidInput(f"column '{column.name}' has type {typ}, which BigQuery cannot hold")
+
+
+def quote(name: str) -> str:
+    """A plain identifier in backticks; anything else is refused outright."""
+    if not isinstance(name, str) or not IDENTIFIER.match(name):
+        raise InvalidInput(f"'{name}' is not a column name Vigil can query")
+    return f"`{name}`"
+
+
+def _param(name: str, typ: str, value: Any) -> ScalarQueryParameter:
+    return ScalarQueryParameter(name, typ, value)
+
+
+def _micros(seconds: float) -> int:
+    return round(seconds * 1e6)
+
+
+class BigQueryStore(Store):
+    """One dataset of one project; one client (thread-safe) per process."""
+
+    def __init__(
+        self,
+        project: str | None,
+        dataset: str,
+        *,
+        url: str | None = None,
+        time_column: str = "time",
+        label_column: str = "label",
+        maximum_bytes_billed: int = 10_000_000_000,
+        location: str = "US",
+        storage_api: bool = False,
+        retry_seconds: float = RETRY_SECONDS,
+        client: bigquery.Client | None = None,
+    ):
+        if storage_api:
+            _check_storage_api()
+        self._client = client or _make_client(project, location)
+        self.project: str = self._client.project
+        if not PROJECT_ID.match(self.project or ""):
+            raise ConfigError(f"'{self.project}' is not a Google Cloud project id")
+        self.dataset = dataset
+        self.url = url or f"bigquery://{self.project}/{dataset}"
+        self._dataset_ref = bigquery.DatasetReference(self.project, dataset)
+        self._location = location
+        self._max_bytes = maximum_bytes_billed
+        self._storage_api = storage_api
+        self._time_name = time_column
+        self._label_name = label_column
+        self._retry = DEFAULT_RETRY.with_deadline(retry_seconds)
+        self._job_retry = DEFAULT_JOB_RETRY.with_deadline(retry_seconds)
+        self._lock = threading.Lock()
+        self._names: frozenset[str] = frozenset()
+        self._infos: dict[str, _TableInfo] = {}
+        self._catalog_at = 0.0
+        self._pyramids_cache: tuple[dict[str, int | None], float] | None = None
+        self._summaries: tuple[dict[str, _Summary], float] | None = None
+        self._snapshot_cache: tuple[list[Anomaly] | None, float] | None = None
+        #: When a list, every job is appended to it (bench/bigquery_dryrun.py).
+        self.journal: list[Job] | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BigQueryStore:
+        project, dataset = parse_url(config["backend"], config.get("dataset_id", ""))
+        return cls(
+            project,
+            dataset,
+            url=config["backend"],
+            time_column=config.get("timestamp_column_name", "time"),
+            label_column=config.get("label_column_name", "label"),
+            maximum_bytes_billed=config.get("bigquery_maximum_bytes_billed", 10_000_000_000),
+            location=config.get("bigquery_location", "US"),
+            storage_api=config.get("bigquery_storage_api", False),
+        )
+
+    # -- jobs and errors ----------------------------------------------------
+    @contextmanager
+    def _errors(self, refused: str = "BigQuery refused the request") -> Iterator[None]:
+        """BigQuery's failures as Vigil's: Unavailable when it cannot be reached."""
+        try:
+            yield
+        except VigilError:
+            raise
+        except api_errors.NotFound as exc:
+            self._catalog_at = 0.0  # something vanished: look again next time
+            raise NotFound(f"not found in BigQuery: {_reason(exc)}") from None
+        except (api_errors.BadRequest, api_errors.Forbidden) as exc:
+            if _has_reason(exc, "bytesBilledLimitExceeded"):
+                raise InvalidInput(
+                    "this view would make BigQuery scan more than "
+                    f"bigquery_maximum_bytes_billed ({self._max_bytes:,} bytes): "
+                    "choose a shorter range or raise the setting"
+                ) from None
+            if isinstance(exc, api_errors.Forbidden):
+                raise Unavailable(
+                    f"store unavailable: BigQuery refused access: {_reason(exc)}"
+                ) from None
+            raise InvalidInput(f"{refused}: {_reason(exc)}") from None
+        except (api_errors.Unauthorized, auth_errors.RefreshError) as exc:
+            raise Unavailable(
+                f"store unavailable: BigQuery refused the credentials: {_reason(exc)}"
+            ) from None
+        except api_errors.ClientError as exc:
+            raise InvalidInput(f"{refused}: {_reason(exc)}") from None
+        except (
+            api_errors.GoogleAPIError,  # 5xx, RetryError (retries ran out)
+            requests.exceptions.RequestException,
+            auth_errors.TransportError,
+            concurrent.futures.TimeoutError,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
+            raise Unavailable(
+                f"store unavailable: BigQuery did not answer ({_reason(exc)})"
+            ) from exc
+
+    def _note(self, purpose: str, sql: str, params: Sequence[Any], scans: Sequence[Scan]) -> None:
+        if self.journal is not None:
+            self.journal.append(Job(purpose, sql, tuple(params), tuple(scans)))
+
+    def _job_config(self, purpose: str, params: Sequence[Any]) -> bigquery.QueryJobConfig:
+        return bigquery.QueryJobConfig(
+            labels={"app": "vigil", "purpose": purpose},
+            maximum_bytes_billed=self._max_bytes,
+            query_parameters=list(params),
+            use_legacy_sql=False,
+        )
+
+    def _query(
+        self, purpose: str, sql: str, params: Sequence[Any] = (), scans: Sequence[Scan] = ()
+    ) -> list[Any]:
+        """The rows of one parameterised query job (or the DML's affected count)."""
+        self._note(purpose, sql, params, scans)
+        with self._errors():
+            result = self._client.query_and_wait(
+                sql,
+                job_config=self._job_config(purpose, params),
+                location=self._location,
+                api_timeout=API_TIMEOUT,
+                wait_timeout=QUERY_TIMEOUT,
+                retry=self._retry,
+                job_retry=self._job_retry,
+            )
+            if self._storage_api and (result.total_rows or 0) >= STORAGE_API_ROWS:
+                return result.to_arrow(create_bqstorage_client=True).to_pylist()
+            return list(result)
+
+    def _dml(
+        self, purpose: str, sql: str, params: Sequence[Any] = (), scans: Sequence[Scan] = ()
+    ) -> int:
+        """Run an INSERT, DELETE or TRUNCATE query job; returns the rows it touched."""
+        self._note(purpose, sql, params, scans)
+        with self._errors():
+            result = self._client.query_and_wait(
+                sql,
+                job_config=self._job_config(purpose, params),
+                location=self._location,
+                api_timeout=API_TIMEOUT,
+                wait_timeout=QUERY_TIMEOUT,
+                retry=self._retry,
+                job_retry=self._job_retry,
+            )
+            return int(result.num_dml_affected_rows or 0)
+
+    def _load(self, table: str, rows: list[dict[str, Any]], purpose: str) -> None:
+        """One load job of NDJSON: BigQuery appends all the rows or none."""
+        payload = "\n".join(json.dumps(row, allow_nan=False) for row in rows).encode()
+        self._note(purpose, f"LOAD {len(rows)} rows INTO {self._ref(table)}", (), ())
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+            create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
+            max_bad_records=0,
+            labels={"app": "vigil", "purpose": purpose},
+        )
+        with self._errors(f"rows refused by table '{table}', nothing written"):
+            job = self._client.load_table_from_file(
+                io.BytesIO(payload),
+                self._table_ref(table),
+                job_config=config,
+                location=self._location,
+                num_retries=2,
+                timeout=API_TIMEOUT,
+            )
+            job.result(retry=self._retry, timeout=QUERY_TIMEOUT)
+
+    # -- identifiers ----------------------------------------------------------
+    def _table_ref(self, table: str) -> bigquery.TableReference:
+        return self._dataset_ref.table(table)
+
+    def _ref(self, table: str) -> str:
+        """A catalog-checked (or Vigil's own) table as a backticked path."""
+        if not TABLE_NAME.match(table):
+            raise InvalidInput(f"'{table}' is not a table name Vigil can query")
+        return f"`{self.project}.{self.dataset}.{table}`"
+
+    # -- catalog ----------------------------------------------------------------
+    def _refresh_catalog(self) -> None:
+        with self._errors():
+            try:
+                names = [
+                    t.table_id
+                    for t in self._client.list_tables(
+                        self._dataset_ref, retry=self._retry, timeout=API_TIMEOUT
+                    )
+                ]
+            except api_errors.NotFound:
+                names = []  # no dataset yet: create_schema makes it
+        with self._lock:
+            self._names = frozenset(n for n in names if TABLE_NAME.match(n))
+            self._infos = {n: i for n, i in self._infos.items() if n in self._names}
+            self._catalog_at = clock.monotonic()
+
+    def _known(self, name: str) -> bool:
+        stale = clock.monotonic() - self._catalog_at > CATALOG_TTL_SECONDS
+        if stale or name not in self._names:
+            self._refresh_catalog()  # a table created since the last look is found
+        return name in self._names
+
+    def _info(self, name: str) -> _TableInfo:
+        """The schema of a user-visible table; NotFound before any query otherwise."""
+        if not isinstance(name, str) or name in HIDDEN_TABLES or not self._known(name):
+            raise NotFound(f"unknown table '{name}'")
+        info = self._infos.get(name)
+        if info is None:
+            with self._errors():
+                found = self._client.get_table(
+                    self._table_ref(name), retry=self._retry, timeout=API_TIMEOUT
+                )
+            fields = {
+                f.name: f
+                for f in found.schema
+                if f.mode != "REPEATED"
+                and f.field_type not in ("RECORD", "STRUCT")
+                and IDENTIFIER.match(f.name)
+            }
+            constraints = getattr(found, "table_constraints", None)
+            key = getattr(constraints, "primary_key", None)
+            info = _TableInfo(fields, frozenset(getattr(key, "columns", None) or ()))
+            with self._lock:
+                self._infos[name] = info
+        return info
+
+    def tables(self) -> list[str]:
+        self._refresh_catalog()
+        return sorted(self._names - HIDDEN_TABLES)
+
+    def columns(self, table: str) -> list[ColumnInfo]:
+        info = self._info(table)
+        return [
+            ColumnInfo(
+                f.name,
+                f.field_type,
+                readpath.role(
+                    f.name,
+                    KINDS.get(f.field_type, "text"),
+                    set(info.primary),
+                    self._time_name,
+                    self._label_name,
+                ),
+            )
+            for f in info.fields.values()
+        ]
+
+    def _time_sql(self, table: str) -> tuple[str, str]:
+        """(the time column as a TIMESTAMP expression, its name)."""
+        name = self.time_column(table)
+        col = quote(name)
+        typ = self._info(table).fields[name].field_type
+        return (col if typ == "TIMESTAMP" else f"TIMESTAMP({col})"), name
+
+    def _filter_sql(
+        self, table: str, filters: Mapping[str, str] | None, params: list[Any]
+    ) -> list[str]:
+        """`col = @f0` conditions; values compare as text, as they arrive from a URL."""
+        if not filters:
+            return []
+        readpath.check_columns(self, table, list(filters), {"id", "label"})
+        fields = self._info(table).fields
+        conds = []
+        for i, (name, value) in enumerate(filters.items()):
+            col = quote(name)
+            expr = col if fields[name].field_type == "STRING" else f"CAST({col} AS STRING)"
+            conds.append(f"{expr} = @f{i}")
+            params.append(_param(f"f{i}", "STRING", str(value)))
+        return conds
+
+    # -- series -------------------------------------------------------------------
+    def time_range(
+        self, table: str, filters: Mapping[str, str] | None = None
+    ) -> tuple[datetime, datetime] | None:
+        self._info(table)
+        params: list[Any] = []
+        conds = self._filter_sql(table, filters, params)
+        entity_column = self.entity_column(table)
+        if not filters or (entity_column and set(filters) == {entity_column}):
+            summary = self._summary(table)
+            if summary is not None:
+                if filters:
+                    spans = [summary.entities[k] for k in filters.values() if k in summary.entities]
+                else:
+                    spans = list(summary.entities.values())
+                if not spans:
+                    return None
+                first = min(s[0] for s in spans)
+                last = max(s[1] for s in spans)
+                times = to_times(np.array([first, last]))
+                return times[0].to_pydatetime(), times[1].to_pydatetime()
+        t, name = self._time_sql(table)
+        sql = f"SELECT MIN({t}) AS first, MAX({t}) AS last FROM {self._ref(table)}" + (
+            f" WHERE {' AND '.join(conds)}" if conds else ""
+        )
+        scans = [Scan(table, (name, *(filters or {})))]
+        (row,) = self._query("time-range", sql, params, scans)
+        if row["first"] is None:
+            return None
+        return as_utc(row["first"]), as_utc(row["last"])
+
+    def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
+        info = self._info(table)
+        readpath.check_columns(self, table, [column], {"id", "label"})
+        if column == self.entity_column(table) and info.fields[column].field_type == "STRING":
+            summary = self._summary(table)
+            if summary is not None:
+                return sorted(summary.entities)[:limit]
+        col = quote(column)
+        sql = (
+            f"SELECT DISTINCT {col} AS v FROM {self._ref(table)} "
+            f"WHERE {col} IS NOT NULL ORDER BY v LIMIT @limit"
+        )
+        rows = self._query(
+            "distinct", sql, [_param("limit", "INT64", int(limit))], [Scan(table, (column,))]
+        )
+        return [str(r["v"]) for r in rows]
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        max_points: int,
+        filters: Mapping[str, str] | None = None,
+    ) -> SeriesRead:
+        self._info(table)
+        start, end = readpath.check_read(self, table, columns, start, end, max_points, filters)
+        columns = list(columns)
+        width = readpath.bucket_width(start, end, max_points)
+        lo = start.timestamp()
+        plan = self._rollup_plan(table, filters, lo, end.timestamp(), width)
+        if plan is not None:
+            answer = self._read_rollups(table, columns, start, end, filters, width, plan)
+            if answer is not None and answer.rows_in_range > max_points:
+                return answer
+        raw = self._read_buckets(table, columns, start, end, filters, lo, width)
+        total = sum(r["n"] for r in raw if r["col"] == columns[0])
+        if total <= max_points:
+            if all(r["n"] <= RAW_PER_BUCKET for r in raw):
+                points = {c: _stored_points(raw, c) for c in columns}
+            else:  # a burst of rows in few buckets: read them all (few by definition)
+                points = self._raw_rows(table, columns, start, end, filters)
+            return readpath.series_read(table, start, end, points, total, None)
+        points = {c: m4_points(*_m4_rows_points(raw, c), lo, width) for c in columns}
+        return readpath.series_read(table, start, end, points, total, (lo, width))
+
+    def _read_buckets(
+        self,
+        table: str,
+        columns: list[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None,
+        origin: float,
+        step: float,
+    ) -> list[Any]:
+        """One job over the range's rows: per bucket and column the row count, the
+        M4 picks and, for buckets of at most RAW_PER_BUCKET rows, the rows."""
+        t, time_name = self._time_sql(table)
+        params: list[Any] = [
+            _param("start", "TIMESTAMP", start),
+            _param("end", "TIMESTAMP", end),
+            _param("origin", "FLOAT64", float(origin)),
+            _param("step", "FLOAT64", float(step)),
+        ]
+        conds = [f"{t} >= @start", f"{t} <= @end", *self._filter_sql(table, filters, params)]
+        sql = self._m4_sql(table, columns, conds, params, with_rows=True)
+        scans = [Scan(table, (time_name, *columns, *(filters or {})), start, end)]
+        return self._query("read", sql, params, scans)
+
+    def _m4_sql(
+        self,
+        table: str,
+        columns: list[str],
+        conds: list[str],
+        params: list[Any],
+        with_rows: bool,
+    ) -> str:
+        """Rows (col, bucket, n, e0, v0, emn, mn, emx, mx, e1, v1[, pts]) of M4 per
+        chart bucket (@origin, @step) over the rows matching `conds`, one pass."""
+        t, _ = self._time_sql(table)
+        values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(columns))
+        source = (
+            f"SELECT UNIX_MICROS({t}) / 1000000 AS e, {values} "
+            f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}"
+        )
+        key = "CAST(FLOOR((e - @origin) / @step) AS INT64) AS k"
+        per_bucket = _m4_aggregates(len(columns), key, "k", with_rows)
+        params += [_param(f"c{i}", "STRING", c) for i, c in enumerate(columns)]
+        return (
+            f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
+            "SELECT 'raw' AS kind, c.col, k AS bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, "
+            f"e1, c.v1{', c.pts' if with_rows else ''}\n"
+            f"FROM per_bucket, UNNEST({_unpivot(len(columns), with_rows)}) AS c"
+        )
+
+    def _read_rollups(
+        self,
+        table: str,
+        columns: list[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None,
+        width: float,
+        plan: _Plan,
+    ) -> SeriesRead | None:
+        """One job: M4 of the fringe rows (only the partitions at the range's two ends
+        are read), the pyramid's rows for the rest, and a free consistency check.
+
+        The check compares the table's COUNT(*) (BigQuery answers it from metadata,
+        0 bytes) with the rows the pyramid holds: a row written around the pyramid
+        (another program, a refresh that failed after its load) makes them differ,
+        and the caller reads the raw rows instead. None then.
+        """
+        lo = start.timestamp()
+        origin, step = readpath.rollup_grid(lo, width, plan.level)
+        t, time_name = self._time_sql(table)
+        params: list[Any] = [
+            _param("start", "TIMESTAMP", start),
+            _param("end", "TIMESTAMP", end),
+            _param("cover_lo", "INT64", _micros(plan.cover_lo)),
+            _param("cover_hi", "INT64", _micros(plan.cover_hi)),
+            _param("origin", "FLOAT64", float(origin)),
+            _param("step", "FLOAT64", float(step)),
+        ]
+        fringes = (
+            f"(({t} >= @start AND {t} < TIMESTAMP_MICROS(@cover_lo)) "
+            f"OR ({t} >= TIMESTAMP_MICROS(@cover_hi) AND {t} <= @end))"
+        )
+        conds = [fringes, *self._filter_sql(table, filters, params)]
+        sql = self._m4_sql(table, columns, conds, params, with_rows=False)
+        stored = []
+        for i, p in enumerate(plan.pieces):
+            stored.append(f"(level = @l{i} AND bucket BETWEEN @a{i} AND @b{i})")
+            params += [
+                _param(f"l{i}", "INT64", p.level),
+                _param(f"a{i}", "INT64", p.first),
+                _param(f"b{i}", "INT64", p.last),
+            ]
+        params += [
+            _param("source", "STRING", table),
+            _param("entity", "STRING", plan.entity),
+            _param("top", "INT64", rollup.COARSEST),
+            ArrayQueryParameter("cols", "STRING", columns),
+        ]
+        ru = self._ref("m4_rollups")
+        levels = {p.level for p in plan.pieces}
+        # the pyramid's row count: from a summary taken seconds ago when there is one
+        # (it read the coarsest level already), else from the coarsest level here
+        summary = self._fresh_summary(table)
+        if summary is not None:
+            held = "@held"
+            params.append(_param("held", "INT64", summary.rows))
+        else:
+            held = (
+                f"(SELECT SUM(n) FROM {ru} WHERE source = @source AND level = @top AND col = @c0)"
+            )
+            levels.add(rollup.COARSEST)
+        sql += (
+            "\nUNION ALL\nSELECT 'rollup', col, bucket, n, e0, v0, emn, mn, emx, mx, e1, v1\n"
+            f"FROM {ru} WHERE source = @source AND entity = @entity "
+            f"AND col IN UNNEST(@cols) AND ({' OR '.join(stored)})"
+            # the check row: bucket = rows in the pyramid, n = rows in the table
+            f"\nUNION ALL\nSELECT 'check', NULL, {held}, "
+            f"(SELECT COUNT(*) FROM {self._ref(table)}), "
+            "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+        )
+        scans = [
+            Scan(table, (time_name, *columns, *(filters or {})), start, end),
+            Scan(
+                "m4_rollups",
+                ("source", "level", "entity", "col", "bucket", *POINT_COLUMNS),
+                levels=tuple(sorted(levels)),
+            ),
+        ]
+        rows = self._query("read", sql, params, scans)
+        (check,) = [r for r in rows if r["kind"] == "check"]
+        if (check["bucket"] or 0) != check["n"]:
+            log.warning(
+                "rollups of table %s do not match its rows; reading raw rows. "
+                "Run `python app.py rollup --table %s` to rebuild them.",
+                table,
+                table,
+            )
+            return None
+        fringe = [r for r in rows if r["kind"] == "raw"]
+        found = arrays(
+            [[r[k] for k in ("col", *POINT_COLUMNS)] for r in rows if r["kind"] == "rollup"],
+            ["col", *POINT_COLUMNS],
+        )
+        total = int(found["n"][found["col"] == columns[0]].sum()) + sum(
+            r["n"] for r in fringe if r["col"] == columns[0]
+        )
+        # the fringe's M4 points, one NaN-padded array per column beside a shared time
+        # array: rollup.combine takes rows, and drops the NaNs
+        picks = {c: _m4_rows_points(fringe, c) for c in columns}
+        times = np.concatenate([picks[c][0] for c in columns])
+        extra: dict[str, np.ndarray] = {"e": times}
+        offset = 0
+        for c in columns:
+            values = np.full(len(times), np.nan)
+            values[offset : offset + len(picks[c][0])] = picks[c][1]
+            extra[c] = values
+            offset += len(picks[c][0])
+        points, buckets, _ = rollup.combine(found, extra, columns, None, lo, width, plan.level)
+        return readpath.series_read(table, start, end, points, total, buckets)
+
+    def _raw_rows(
+        self,
+        table: str,
+        columns: list[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None,
+    ) -> readpath.Points:
+        t, time_name = self._time_sql(table)
+        params: list[Any] = [_param("start", "TIMESTAMP", start), _param("end", "TIMESTAMP", end)]
+        conds = [f"{t} >= @start", f"{t} <= @end", *self._filter_sql(table, filters, params)]
+        values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(columns))
+        sql = (
+            f"SELECT UNIX_MICROS({t}) / 1000000 AS e, {values} FROM {self._ref(table)} "
+            f"WHERE {' AND '.join(conds)} ORDER BY e"
+        )
+        scans = [Scan(table, (time_name, *columns, *(filters or {})), start, end)]
+        rows = self._query("read-rows", sql, params, scans)
+        e = np.array([r["e"] for r in rows], dtype=float)
+        return {
+            c: (e, np.array([r[f"v{i}"] for r in rows], dtype=float)) for i, c in enumerate(columns)
+        }
+
+    # -- the rollup pyramid (data/rollup.py) --------------------------------------
+    def _rollup_plan(
+        self, table: str, filters: Mapping[str, str] | None, lo: float, hi: float, width: float
+    ) -> _Plan | None:
+        entity = readpath.rollup_entity(self, table, filters)
+        if entity is None:
+            return None
+        finest = self._finest(table)
+        level = rollup.level_for(width, finest) if finest else None
+        if level is None:
+            return None
+        pieces = [p for p in rollup.decompose(lo, hi, level, finest) if p.level is not None]
+        if not pieces:
+            return None
+        # decompose leaves raw rows only at the two ends: the stored pieces are contiguous
+        cover_lo, cover_hi = pieces[0].lo, pieces[-1].hi
+        if not math.isclose(sum(p.hi - p.lo for p in pieces), cover_hi - cover_lo):
+            return None
+        return _Plan(entity, level, pieces, cover_lo, cover_hi)
+
+    def _finest(self, table: str) -> int | None:
+        return self._pyramids().get(table)
+
+    def _pyramids(self) -> dict[str, int | None]:
+        """The finest level of every rolled-up table (None: too sparse), one small job.
+
+        A level is decided once, on a table's first write, so it is kept a while;
+        a table another process rolled up since is read raw until then.
+        """
+        cached = self._pyramids_cache
+        if cached is not None and clock.monotonic() - cached[1] < FINEST_TTL_SECONDS:
+            return cached[0]
+        found: dict[str, int | None] = {}
+        if self._known("m4_sources"):
+            rows = self._query(
+                "rollup-level",
+                f"SELECT source, finest FROM {self._ref('m4_sources')}",
+                (),
+                [Scan("m4_sources", ("source", "finest"))],
+            )
+            found = {r["source"]: r["finest"] for r in rows}
+        self._pyramids_cache = (found, clock.monotonic())
+        return found
+
+    def _decide_finest(self, table: str, sample: pd.DataFrame | None) -> int | None:
+        """The finest level stored for `table`; the first write's rows decide it, once."""
+        pyramids = self._pyramids()
+        if table in pyramids:
+            return pyramids[table]
+        if sample is None or sample.empty:
+            return None
+        finest = rollup.finest_useful(sample)
+        src = self._ref("m4_sources")
+        inserted = self._dml(
+            "rollup-level",
+            f"INSERT INTO {src} (source, finest) SELECT @source, @finest FROM UNNEST([1]) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {src} WHERE source = @source)",
+            [_param("source", "STRING", table), _param("finest", "INT64", finest)],
+            [Scan("m4_sources", ("source",))],
+        )
+        self._pyramids_cache = None
+        if not inserted:  # another writer decided first
+            return self._finest(table)
+        return finest
+
+    def _summary(self, table: str) -> _Summary | None:
+        return self._summaries_of_all().get(table)
+
+    def _fresh_summary(self, table: str) -> _Summary | None:
+        """The summary of `table` if one was taken in the last few seconds, else None."""
+        cached = self._summaries
+        if cached is not None and clock.monotonic() - cached[1] < SUMMARY_TTL_SECONDS:
+            return cached[0].get(table)
+        return None
+
+    def _summaries_of_all(self) -> dict[str, _Summary]:
+        """Per rolled-up table and entity, the first and last time from the pyramid's
+        coarsest level, in one job for every table; only tables whose pyramid holds
+        every row of the table are in it, the others' raw rows answer.
+
+        The check is each table's COUNT(*), which BigQuery answers from metadata
+        (0 bytes processed), in the same job as the pyramid's rows.
+        """
+        cached = self._summaries
+        if cached is not None and clock.monotonic() - cached[1] < SUMMARY_TTL_SECONDS:
+            return cached[0]
+        sources = []
+        for name, finest in sorted(self._pyramids().items()):
+            if finest and name in self._names and name not in HIDDEN_TABLES:
+                shape = readpath.rollup_shape(self, name)
+                if shape is not None:
+                    sources.append((name, shape[2][0]))
+        summaries: dict[str, _Summary] = {}
+        if sources:
+            params: list[Any] = [_param("top", "INT64", rollup.COARSEST)]
+            picks, totals = [], []
+            for i, (name, metric) in enumerate(sources):
+                picks.append(f"(source = @s{i} AND col = @c{i})")
+                totals.append(
+                    f"SELECT @s{i} AS source, (SELECT COUNT(*) FROM {self._ref(name)}) AS n"
+                )
+                params += [_param(f"s{i}", "STRING", name), _param(f"c{i}", "STRING", metric)]
+            sql = (
+                f"WITH totals AS ({' UNION ALL '.join(totals)}),\n"
+                "pyramid AS (SELECT source, entity, MIN(e0) AS first, MAX(e1) AS last, "
+                f"SUM(n) AS n FROM {self._ref('m4_rollups')} WHERE level = @top "
+                f"AND ({' OR '.join(picks)}) GROUP BY source, entity)\n"
+                "SELECT t.source, p.entity, p.first, p.last, p.n, t.n AS total "
+                "FROM totals AS t LEFT JOIN pyramid AS p ON p.source = t.source"
+            )
+            scans = [
+                Scan(
+                    "m4_rollups",
+                    ("source", "level", "col", "entity", "e0", "e1", "n"),
+                    levels=(rollup.COARSEST,),
+                )
+            ]
+            scans += [Scan(name, ()) for name, _ in sources]
+            rows = self._query("rollup-summary", sql, params, scans)
+            for name, _ in sources:
+                mine = [r for r in rows if r["source"] == name]
+                held = sum(int(r["n"] or 0) for r in mine)
+                if mine and held == int(mine[0]["total"]):
+                    spans = {
+                        str(r["entity"]): (r["first"], r["last"])
+                        for r in mine
+                        if r["entity"] is not None
+                    }
+                    summaries[name] = _Summary(spans, held)
+        self._summaries = (summaries, clock.monotonic())
+        return summaries
+
+    def _forget(self, table: str) -> None:
+        self._summaries = None
+        if table in ("anomalies", "anomaly_feedback"):
+            self._snapshot_cache = None
+
+    def expire_results(self) -> None:
+        """Forget the short-lived results (pyramid summaries, the anomaly snapshot), as
+        a view arriving after their few seconds would find them (benchmarks)."""
+        self._summaries = None
+        self._snapshot_cache = None
+
+    def _rebuild_span(
+        self,
+        table: str,
+        shape: tuple[str, str | None, list[str]],
+        entities: list[str] | None,
+        first: float,
+        last: float,
+        sample: pd.DataFrame | None,
+        clear: bool = True,
+    ) -> int:
+        """Recompute every level for `entities` (None: all) over whole hours around
+        [first, last]: the finest level by M4 in SQL, the coarser ones from it."""
+        finest = self._decide_finest(table, sample)
+        if finest is None:
+            return 0
+        time_name, entity_column, metrics = shape
+        lo, hi = readpath.whole_hours(first, last)
+        t, _ = self._time_sql(table)
+        entity = f"CAST({quote(entity_column)} AS STRING)" if entity_column else "''"
+        params: list[Any] = [
+            _param("lo", "INT64", _micros(lo)),
+            _param("hi", "INT64", _micros(hi)),
+            _param("level", "FLOAT64", float(finest)),
+        ]
+        conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
+        if entity_column and entities is not None:
+            conds.append(f"{entity} IN UNNEST(@entities)")
+            params.append(ArrayQueryParameter("entities", "STRING", entities))
+        values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(metrics))
+        source = (
+            f"SELECT {entity} AS entity, UNIX_MICROS({t}) / 1000000 AS e, {values} "
+            f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}"
+        )
+        key = "entity, CAST(FLOOR(e / @level) AS INT64) AS bucket"
+        per_bucket = _m4_aggregates(len(metrics), key, "entity, bucket", with_rows=False)
+        params += [_param(f"c{i}", "STRING", c) for i, c in enumerate(metrics)]
+        sql = (
+            f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
+            "SELECT entity, c.col, bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, e1, c.v1\n"
+            f"FROM per_bucket, UNNEST({_unpivot(len(metrics), with_rows=False)}) AS c"
+        )
+        scans = [
+            Scan(
+                table,
+                (time_name, *metrics, *([entity_column] if entity_column else [])),
+                epoch_to_utc(lo),
+                epoch_to_utc(hi),
+            )
+        ]
+        rows = self._query("rollup-refresh", sql, params, scans)
+        if not rows:
+            return 0
+        names = ["entity", "col", "bucket", *POINT_COLUMNS]
+        finest_rows = pd.DataFrame([[r[k] for k in names] for r in rows], columns=names)
+        finest_rows = finest_rows.astype({c: float for c in POINT_COLUMNS if c != "n"})
+        finest_rows = finest_rows.astype({"n": "int64", "bucket": "int64"})
+        levels = readpath.pyramid(finest_rows, finest)
+        if clear:
+            self._clear_rollups(table, sorted(finest_rows["entity"].unique()), lo, hi, finest)
+        records = [
+            {"source": table, "level": level, **row}
+            for level, frame in levels.items()
+            for row in row_dicts(frame)
+        ]
+        self._load("m4_rollups", records, "rollup-refresh")
+        self._forget(table)
+        return int(finest_rows.loc[finest_rows["col"] == metrics[0], "n"].sum())
+
+    def _clear_rollups(
+        self, table: str, entities: list[str], lo: int, hi: int, finest: int
+    ) -> None:
+        params: list[Any] = [
+            _param("source", "STRING", table),
+            ArrayQueryParameter("entities", "STRING", entities),
+        ]
+        spans = []
+        for i, level in enumerate(readpath.stored_levels(finest)):
+            spans.append(f"(level = @l{i} AND bucket BETWEEN @a{i} AND @b{i})")
+            params += [
+                _param(f"l{i}", "INT64", level),
+                _param(f"a{i}", "INT64", lo // level),
+                _param(f"b{i}", "INT64", hi // level - 1),
+            ]
+        self._dml(
+            "rollup-refresh",
+            f"DELETE FROM {self._ref('m4_rollups')} WHERE source = @source "
+            f"AND entity IN UNNEST(@entities) AND ({' OR '.join(spans)})",
+            params,
+            [Scan("m4_rollups", ("source", "entity", "level", "bucket"))],
+        )
+
+    def _refresh_rollups(self, table: str, frame: pd.DataFrame) -> None:
+        """Recompute the pyramid for the whole hours and entities a write touched."""
+        shape = readpath.rollup_shape(self, table)
+        if shape is None or frame.empty or shape[0] not in frame:
+            return
+        time_name, entity_column, _ = shape
+        sample = readpath.written_rows(frame, time_name, entity_column)
+        entities = sorted(sample["entity"].unique())
+        first, last = float(sample["e"].min()), float(sample["e"].max())
+        self._rebuild_span(table, shape, entities, first, last, sample)
+
+    def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild a table's whole pyramid, a day (every entity) at a time; returns rows read.
+
+        For tables filled by other programs, or stores made before the pyramid.
+        """
+        self._info(table)
+        shape = readpath.rollup_shape(self, table)
+        if shape is None:
+            return 0
+        self._delete_rollups(table)
+        span = self.time_range(table)  # the pyramid is gone: the raw rows answer
+        if span is None:
+            return 0
+        time_name, entity_column, _ = shape
+        first, last = span[0].timestamp(), span[1].timestamp()
+        day = 86_400
+        lo = math.floor(first / day) * day
+        sample = self._sample(table, time_name, entity_column, lo, lo + day)
+        done = 0
+        while lo <= last:
+            done += self._rebuild_span(
+                table, shape, None, lo, min(lo + day - 1, last), sample, clear=False
+            )
+            if progress:
+                progress(done)
+            lo += day
+        return done
+
+    def _sample(
+        self, table: str, time_name: str, entity_column: str | None, lo: float, hi: float
+    ) -> pd.DataFrame:
+        """The first entity's rows over whole hours of [lo, hi): they decide the finest level."""
+        t, _ = self._time_sql(table)
+        params: list[Any] = [_param("lo", "INT64", _micros(lo)), _param("hi", "INT64", _micros(hi))]
+        conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
+        entity = "''"
+        if entity_column:
+            entity = f"CAST({quote(entity_column)} AS STRING)"
+            firsts = self.distinct(table, entity_column, limit=1)
+            if firsts:
+                conds.append(f"{entity} = @entity")
+                params.append(_param("entity", "STRING", firsts[0]))
+        rows = self._query(
+            "rollup-sample",
+            f"SELECT {entity} AS entity, UNIX_MICROS({t}) / 1000000 AS e "
+            f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}",
+            params,
+            [Scan(table, (time_name, *([entity_column] if entity_column else [])))],
+        )
+        return pd.DataFrame(
+            {"entity": [r["entity"] for r in rows], "e": np.array([r["e"] for r in rows], float)}
+        )
+
+    def _delete_rollups(self, table: str) -> None:
+        for name in ("m4_rollups", "m4_sources"):
+            if self._known(name):
+                self._dml(
+                    "rollup-delete",
+                    f"DELETE FROM {self._ref(name)} WHERE source = @source",
+                    [_param("source", "STRING", table)],
+                    [Scan(name, ("source",))],
+                )
+        self._pyramids_cache = None
+        self._forget(table)
+
+    def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
+        self._info(table)
+        readpath.check_columns(self, table, [entity_column], {"id"})
+        readpath.check_columns(self, table, columns, {"metric", "label"})
+        t, time_name = self._time_sql(table)
+        ent = quote(entity_column)
+        params: list[Any] = []
+        conds = [f"{ent} IS NOT NULL"]
+        start = None
+        if entity_column == self.entity_column(table):
+            # the pyramid knows each entity's last time: only the partitions from the
+            # earliest of them on are read, not the table's whole history
+            summary = self._summary(table)
+            if summary is not None and summary.entities:
+                since = min(last for _, last in summary.entities.values())
+                conds.append(f"{t} >= TIMESTAMP_MICROS(@since)")
+                params.append(_param("since", "INT64", _micros(since)))
+                start = epoch_to_utc(since)
+        picked = "".join(f", {quote(c)} AS v{i}" for i, c in enumerate(columns))
+        sql = (
+            f"SELECT {ent} AS entity, {t} AS at{picked} FROM {self._ref(table)} "
+            f"WHERE {' AND '.join(conds)} "
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {ent} ORDER BY {t} DESC) = 1 "
+            "ORDER BY entity"
+        )
+        scans = [Scan(table, (entity_column, time_name, *columns), start, None)]
+        rows = self._query("latest", sql, params, scans)
+        frame = pd.DataFrame(
+            [[r["entity"], r["at"], *(r[f"v{i}"] for i in range(len(columns)))] for r in rows],
+            columns=[entity_column, "time", *columns],
+        )
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        return frame
+
+    # -- anomalies and feedback ---------------------------------------------------
+    def _labels_cte(self) -> str:
+        """Each anomaly's latest label; repeated idempotency keys count once.
+
+        BigQuery has no unique constraint: two concurrent first tries of the same
+        key may both be stored, and the earliest of them is the one that counts.
+        """
+        fb = self._ref("anomaly_feedback")
+        return (
+            "label AS (SELECT anomaly_id, verified FROM ("
+            "SELECT anomaly_id, verified, created, event_id FROM "
+            f"{fb} WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
+            "PARTITION BY idempotency_key ORDER BY created, event_id) = 1) "
+            "WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
+            "PARTITION BY anomaly_id ORDER BY created DESC, event_id DESC) = 1)"
+        )
+
+    _STATUS_SQL = (
+        "CASE WHEN l.verified IS NULL THEN 'unlabelled' "
+        "WHEN l.verified THEN 'verified' ELSE 'rejected' END"
+    )
+
+    def _anomaly_columns(self, alias: str) -> str:
+        return ", ".join(f"{alias}.{quote(c.name)}" for c in schema.anomalies.columns)
+
+    def _anomaly_scans(self) -> list[Scan]:
+        return [
+            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
+            Scan(
+                "anomaly_feedback",
+                ("anomaly_id", "verified", "created", "event_id", "idempotency_key"),
+            ),
+        ]
+
+    def _snapshot(self) -> list[Anomaly] | None:
+        """Every anomaly with its label history, newest first, from one job that reads
+        `anomalies` and `anomaly_feedback` once; None past SNAPSHOT_ROWS anomalies.
+
+        A review page asks for the list, the counts per status and one anomaly in
+        the same view: on BigQuery each would be a job of at least 10 MB per table
+        billed and a second or so. Kept SNAPSHOT_TTL_SECONDS; this process's own
+        writes and labels drop it at once, another worker's show up within that.
+        """
+        cached = self._snapshot_cache
+        if cached is not None and clock.monotonic() - cached[1] < SNAPSHOT_TTL_SECONDS:
+            return cached[0]
+        events = [quote(c.name) for c in schema.anomaly_feedback.columns]
+        fields = ", ".join(f"{e} AS {e}" for e in events)
+        sql = (
+            f"WITH events AS (SELECT {', '.join(events)} FROM {self._ref('anomaly_feedback')} "
+            "WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
+            "PARTITION BY idempotency_key ORDER BY created, event_id) = 1),\n"
+            f"history AS (SELECT anomaly_id AS aid, ARRAY_AGG(STRUCT({fields}) "
+            "ORDER BY created, event_id) AS history FROM events GROUP BY anomaly_id)\n"
+            f"SELECT {self._anomaly_columns('a')}, h.history "
+            f"FROM {self._ref('anomalies')} AS a LEFT JOIN history AS h ON h.aid = a.`id` "
+            "ORDER BY a.`start` DESC, a.`id` LIMIT @limit"
+        )
+        scans = [
+            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
+            Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns)),
+        ]
+        rows = self._query(
+            "anomaly-snapshot", sql, [_param("limit", "INT64", SNAPSHOT_ROWS + 1)], scans
+        )
+        snapshot = None
+        if len(rows) <= SNAPSHOT_ROWS:
+            snapshot = []
+            for row in rows:
+                history = [readpath.event_from_row(h) for h in row["history"] or []]
+                status = readpath.STATUS_OF[history[-1].verified] if history else "unlabelled"
+                found = readpath.anomaly_from_row(row, status)
+                found.history = history
+                snapshot.append(found)
+        self._snapshot_cache = (snapshot, clock.monotonic())
+        return snapshot
+
+    def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
+        filters = filters or AnomalyFilter()
+        if filters.status is not None and filters.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        snapshot = self._snapshot()
+        if snapshot is not None:
+            return [_listed(a) for a in snapshot if _matches(a, filters)][: filters.limit]
+        conds, params = ["TRUE"], [_param("limit", "INT64", int(filters.limit))]
+        for name, sql, typ, value in (
+            ("table", "`table_name` = @table", "STRING", filters.table),
+            ("entity", "`entity_id` = @entity", "STRING", filters.entity),
+            ("detector", "`detector` = @detector", "STRING", filters.detector),
+            ("min_score", "`score` >= @min_score", "FLOAT64", filters.min_score),
+            ("start", "`end` >= @start", "TIMESTAMP", filters.start),
+            ("end", "`start` <= @end", "TIMESTAMP", filters.end),
+            ("status", "status = @status", "STRING", filters.status),
+        ):
+            if value is not None and value != "":
+                if typ == "TIMESTAMP":
+                    value = as_utc(value)
+                conds.append(sql)
+                params.append(_param(name, typ, value))
+        sql = (
+            f"WITH {self._labels_cte()}\n"
+            f"SELECT * FROM (SELECT {self._anomaly_columns('a')}, {self._STATUS_SQL} AS status "
+            f"FROM {self._ref('anomalies')} AS a LEFT JOIN label AS l ON l.anomaly_id = a.`id`)\n"
+            f"WHERE {' AND '.join(conds)} ORDER BY `start` DESC, `id` LIMIT @limit"
+        )
+        rows = self._query("anomalies", sql, params, self._anomaly_scans())
+        return [readpath.anomaly_from_row(r, r["status"]) for r in rows]
+
+    def anomaly(self, anomaly_id: str) -> Anomaly:
+        if not isinstance(anomaly_id, str):
+            raise NotFound(f"unknown anomaly '{anomaly_id}'")
+        snapshot = self._snapshot()
+        if snapshot is not None:
+            for found in snapshot:
+                if found.id == anomaly_id:
+                    return replace(found, columns=list(found.columns), history=list(found.history))
+            raise NotFound(f"unknown anomaly '{anomaly_id}'")
+        fb = self._ref("anomaly_feedback")
+        event = ", ".join(f"f.{quote(c.name)}" for c in schema.anomaly_feedback.columns)
+        sql = (
+            f"SELECT {self._anomaly_columns('a')}, ARRAY("
+            f"SELECT AS STRUCT {event} FROM {fb} AS f WHERE f.anomaly_id = @id "
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY f.idempotency_key "
+            "ORDER BY f.created, f.event_id) = 1 ORDER BY f.created, f.event_id) AS history "
+            f"FROM {self._ref('anomalies')} AS a WHERE a.`id` = @id LIMIT 1"
+        )
+        scans = [
+            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
+            Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns)),
+        ]
+        rows = self._query("anomaly", sql, [_param("id", "STRING", anomaly_id)], scans)
+        if not rows:
+            raise NotFound(f"unknown anomaly '{anomaly_id}'")
+        history = [readpath.event_from_row(h) for h in rows[0]["history"]]
+        status = readpath.STATUS_OF[history[-1].verified] if history else "unlabelled"
+        found = readpath.anomaly_from_row(rows[0], status)
+        found.history = history
+        return found
+
+    def status_counts(self, table: str | None = None) -> dict[Status, int]:
+        snapshot = self._snapshot()
+        if snapshot is not None:
+            counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
+            for found in snapshot:
+                if not table or found.table_name == table:
+                    counts[found.status] += 1
+            return counts
+        params = [_param("table", "STRING", table)] if table else []
+        where = " WHERE a.`table_name` = @table" if table else ""
+        sql = (
+            f"WITH {self._labels_cte()}\n"
+            f"SELECT {self._STATUS_SQL} AS status, COUNT(*) AS n "
+            f"FROM {self._ref('anomalies')} AS a LEFT JOIN label AS l "
+            f"ON l.anomaly_id = a.`id`{where} GROUP BY status"
+        )
+        scans = [Scan("anomalies", ("id", "table_name")), self._anomaly_scans()[1]]
+        counts = dict.fromkeys(STATUSES, 0)
+        for row in self._query("status-counts", sql, params, scans):
+            counts[row["status"]] = int(row["n"])
+        return counts
+
+    def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
+        """An INSERT query job that adds the event only if its anomaly exists and its
+        key is new: appended, never updated, so it is valid on any BigQuery table."""
+        check_feedback(event)
+        self._forget("anomaly_feedback")
+        stored = readpath.stamped(event)
+        fb, an = self._ref("anomaly_feedback"), self._ref("anomalies")
+        params = [
+            _param("event_id", "STRING", stored.event_id),
+            _param("anomaly_id", "STRING", stored.anomaly_id),
+            _param("verified", "BOOL", stored.verified),
+            _param("anomaly_type", "STRING", stored.anomaly_type),
+            _param("comment", "STRING", stored.comment),
+            _param("author", "STRING", stored.author),
+            _param("created", "TIMESTAMP", stored.created),
+            _param("key", "STRING", stored.idempotency_key),
+        ]
+        inserted = self._dml(
+            "feedback",
+            f"INSERT INTO {fb} (event_id, anomaly_id, verified, anomaly_type, `comment`, author, "
+            "created, idempotency_key) SELECT @event_id, @anomaly_id, @verified, @anomaly_type, "
+            "@comment, @author, @created, @key FROM UNNEST([1]) "
+            f"WHERE EXISTS (SELECT 1 FROM {an} WHERE `id` = @anomaly_id) "
+            f"AND NOT EXISTS (SELECT 1 FROM {fb} WHERE idempotency_key = @key)",
+            params,
+            [Scan("anomalies", ("id",)), Scan("anomaly_feedback", ("idempotency_key",))],
+        )
+        self._forget("anomaly_feedback")  # a snapshot taken meanwhile lacks the event
+        if inserted:
+            return stored
+        event_columns = ", ".join(quote(c.name) for c in schema.anomaly_feedback.columns)
+        rows = self._query(
+            "feedback",
+            f"SELECT {event_columns} FROM {fb} WHERE idempotency_key = @key "
+            "ORDER BY created, event_id LIMIT 1",
+            [_param("key", "STRING", event.idempotency_key)],
+            [Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns))],
+        )
+        if not rows:
+            raise NotFound(f"unknown anomaly '{event.anomaly_id}'")
+        return readpath.event_from_row(rows[0])
+
+    # -- writes -------------------------------------------------------------------
+    def write(self, table: str, frame: pd.DataFrame) -> int:
+        info = self._info(table)
+        readpath.check_write(table, frame, list(info.fields))
+        records = _records(table, info, frame)
+        if not records:
+            return 0
+        self._load(table, records, "write")
+        self._forget(table)
+        self._refresh_rollups(table, frame)
+        return len(records)
+
+    def create_schema(self) -> tuple[str | None, str]:
+        """Create the dataset (if missing) and Vigil's missing tables from schema.py.
+
+        BigQuery has no Alembic: its tables are the metadata's, so the revision
+        reported is the head the SQL stores migrate to.
+        """
+        from data.migrate import head
+
+        with self._errors():
+            dataset = bigquery.Dataset(self._dataset_ref)
+            dataset.location = self._location
+            self._client.create_dataset(
+                dataset, exists_ok=True, retry=self._retry, timeout=API_TIMEOUT
+            )
+        self._refresh_catalog()
+        wanted = [t for t in schema.metadata.sorted_tables]
+        missing = [t for t in wanted if t.name not in self._names]
+        before = head() if not missing else (None if "anomalies" not in self._names else "partial")
+        for table in missing:
+            self._create(table)
+        self._refresh_catalog()
+        return before, head()
+
+    def create_table(self, table: Table) -> None:
+        self._create(table)
+        self._refresh_catalog()
+
+    def _create(self, table: Table) -> None:
+        if not TABLE_NAME.match(table.name):
+            raise InvalidInput(f"'{table.name}' is not a table name BigQuery accepts")
+        for column in table.columns:
+            quote(column.name)
+        fields = [
+            bigquery.SchemaField(
+                c.name, bigquery_type(c), mode="NULLABLE" if c.nullable else "REQUIRED"
+            )
+            for c in table.columns
+        ]
+        created = bigquery.Table(self._table_ref(table.name), schema=fields)
+        times = [
+            c.name
+            for c in table.columns
+            if isinstance(c.type, sqltypes.DateTime) and not c.nullable
+        ]
+        if schema.is_series(table.name) and times:
+            # a day per partition, an entity's rows together: a chart reads its range only
+            time_name = self._time_name if self._time_name in times else times[0]
+            created.time_partitioning = bigquery.TimePartitioning(
+                type_=bigquery.TimePartitioningType.DAY, field=time_name
+            )
+            entity = schema.ENTITY_COLUMNS.get(table.name) or next(
+                (c.name for c in table.columns if c.name.endswith("_id")), None
+            )
+            if entity:
+                created.clustering_fields = [entity]
+        elif table.name == "m4_rollups":
+            # a partition per level: the pyramid's summary reads the coarsest alone,
+            # a chart the levels of its pieces
+            created.range_partitioning = bigquery.RangePartitioning(
+                field="level",
+                range_=bigquery.PartitionRange(
+                    start=0, end=rollup.COARSEST + rollup.LEVELS[0], interval=rollup.LEVELS[0]
+                ),
+            )
+            created.clustering_fields = ["source", "entity", "col"]
+        elif table.name == "anomaly_feedback":
+            created.clustering_fields = ["anomaly_id"]
+        primary = [c.name for c in table.primary_key.columns]
+        if primary:
+            from google.cloud.bigquery.table import PrimaryKey, TableConstraints
+
+            created.table_constraints = TableConstraints(
+                primary_key=PrimaryKey(columns=primary), foreign_keys=[]
+            )
+        with self._errors():
+            self._client.create_table(
+                created, exists_ok=True, retry=self._retry, timeout=API_TIMEOUT
+            )
+
+    def delete_all(self, table: str) -> None:
+        if table in HIDDEN_TABLES and table in schema.metadata.tables:
+            if not self._known(table):
+                raise NotFound(f"unknown table '{table}'")
+        else:
+            self._info(table)
+        self._dml("delete-all", f"TRUNCATE TABLE {self._ref(table)}", (), [Scan(table, ())])
+        self._delete_rollups(table)
+
+    def is_empty(self) -> bool:
+        """One job of COUNT(*)s, which BigQuery answers from metadata: 0 bytes."""
+        self._refresh_catalog()
+        present = [name for name in FILL_MARKERS if name in self._names]
+        if not present:
+            return True
+        counts = " + ".join(f"(SELECT COUNT(*) FROM {self._ref(name)})" for name in present)
+        (row,) = self._query(
+            "is-empty", f"SELECT {counts} AS n", (), [Scan(name, ()) for name in present]
+        )
+        return int(row["n"]) == 0
+
+    def close(self) -> None:
+        self._client.close()
+
+
+# -- the anomaly snapshot ---------------------------------------------------------------
+def _matches(found: Anomaly, filters: AnomalyFilter) -> bool:
+    """AnomalyFilter as the SQL applies it (a missing score never passes min_score)."""
+    return (
+        (not filters.table or found.table_name == filters.table)
+        and (not filters.entity or found.entity_id == filters.entity)
+        and (not filters.detector or found.detector == filters.detector)
+        and (
+            filters.min_score is None
+            or (found.score is not None and found.score >= filters.min_score)
+        )
+        and (filters.start is None or found.end >= as_utc(filters.start))
+        and (filters.end is None or found.start <= as_utc(filters.end))
+        and (not filters.status or found.status == filters.status)
+    )
+
+
+def _listed(found: Anomaly) -> Anomaly:
+    """As the list query returns it: no history, a copy the caller may change."""
+    return replace(found, columns=list(found.columns), history=[])
+
+
+# -- SQL pieces -----------------------------------------------------------------------
+def _m4_aggregates(count: int, key: str, group: str, with_rows: bool) -> str:
+    """Per group: row count, first and last time, and per value column v<i> the
+    first, last, minimum and maximum, in one pass. Ties keep the earliest row.
+
+    Picks are (ok, e, v) structs sorted by ARRAY_AGG, not MIN_BY/MAX_BY (whose
+    ties are arbitrary); `ok` is false when a column holds no value in the group.
+    With `with_rows`, groups of at most RAW_PER_BUCKET rows carry every row.
+    """
+    parts = [key, "COUNT(*) AS n", "MIN(e) AS e0", "MAX(e) AS e1"]
+    for i in range(count):
+        valid = f"(v{i} IS NOT NULL)"
+        parts += [
+            f"ARRAY_AGG(STRUCT(TRUE AS ok, v{i} AS v) ORDER BY e LIMIT 1)[OFFSET(0)] AS f{i}",
+            f"ARRAY_AGG(STRUCT(TRUE AS ok, v{i} AS v) ORDER BY e DESC LIMIT 1)[OFFSET(0)] AS l{i}",
+            f"ARRAY_AGG(STRUCT({valid} AS ok, e AS e, v{i} AS v) "
+            f"ORDER BY {valid} DESC, v{i}, e LIMIT 1)[OFFSET(0)] AS mn{i}",
+            f"ARRAY_AGG(STRUCT({valid} AS ok, e AS e, v{i} AS v) "
+            f"ORDER BY {valid} DESC, v{i} DESC, e LIMIT 1)[OFFSET(0)] AS mx{i}",
+        ]
+        if with_rows:
+            parts.append(
+                f"IF(COUNT(*) <= {RAW_PER_BUCKET}, ARRAY_AGG(STRUCT(e AS e, v{i} AS v) "
+                f"ORDER BY e LIMIT {RAW_PER_BUCKET}), {EMPTY_POINTS}) AS p{i}"
+            )
+    return f"SELECT {', '.join(parts)} FROM src GROUP BY {group}"
+
+
+def _unpivot(count: int, with_rows: bool) -> str:
+    """One struct per value column, named by parameter @c<i>: rows per (group, column)."""
+    structs = []
+    for i in range(count):
+        fields = [
+            f"@c{i} AS col",
+            f"IF(f{i}.ok, f{i}.v, NULL) AS v0",
+            f"IF(mn{i}.ok, mn{i}.e, NULL) AS emn",
+            f"IF(mn{i}.ok, mn{i}.v, NULL) AS mn",
+            f"IF(mx{i}.ok, mx{i}.e, NULL) AS emx",
+            f"IF(mx{i}.ok, mx{i}.v, NULL) AS mx",
+            f"IF(l{i}.ok, l{i}.v, NULL) AS v1",
+        ]
+        if with_rows:
+            fields.append(f"p{i} AS pts")
+        structs.append(f"STRUCT({', '.join(fields)})")
+    return f"[{', '.join(structs)}]"
+
+
+def _stored_points(raw: list[Any], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of `column` from the per-bucket row arrays, in time order."""
+    pts = [p for r in raw if r["col"] == column for p in r["pts"]]
+    e = np.array([p["e"] for p in pts], dtype=float)
+    v = np.array([p["v"] for p in pts], dtype=float)
+    order = np.argsort(e, kind="stable")
+    return e[order], v[order]
+
+
+def _m4_rows_points(raw: list[Any], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """The M4 points of `column` from per-bucket rows (missing picks are NaN)."""
+    rows = [r for r in raw if r["col"] == column]
+    return rollup.rollup_points(
+        {k: np.array([r[k] for r in rows], dtype=float) for k in POINT_COLUMNS[1:]}
+    )
+
+
+# -- rows to load ----------------------------------------------------------------------
+def _records(table: str, info: _TableInfo, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts in BigQuery's formats; refused whole before any job."""
+    converted = {}
+    for name in frame.columns:
+        typ = info.fields[name].field_type
+        values = frame[name]
+        if typ == "TIMESTAMP":
+            parsed = parse_times(values, name)
+            converted[name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(parsed.notna())
+        elif typ == "DATETIME":
+            parsed = parse_times(values, name)
+            converted[name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(parsed.notna())
+        elif typ == "DATE":
+            try:
+                parsed = pd.to_datetime(values, format="ISO8601")
+            except (ValueError, TypeError):
+                raise InvalidInput(f"column '{name}' holds values that are not a date") from None
+            converted[name] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna())
+        elif KINDS.get(typ) == "number":
+            try:
+                numbers = pd.to_numeric(values)
+            except (ValueError, TypeError):
+                raise InvalidInput(
+                    f"rows refused by table '{table}', nothing written: "
+                    f"column '{name}' holds values that are not numbers"
+                ) from None
+            if typ in ("INT64", "INTEGER"):
+                numbers = numbers.astype("Int64")
+            converted[name] = numbers.astype(object).where(numbers.notna())
+        elif KINDS.get(typ) == "bool":
+            converted[name] = values.astype(object).where(values.notna())
+        else:
+            converted[name] = values.map(lambda v: v if is_missing(v) else str(v))
+    frame = pd.DataFrame(converted, index=frame.index)
+    for name, f in info.fields.items():
+        if f.mode != "REQUIRED":
+            continue
+        if name not in frame:
+            raise InvalidInput(
+                f"rows refused by table '{table}', nothing written: column '{name}' is required"
+            )
+        empty = frame[name].isna().to_numpy()
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0])
+            raise InvalidInput(
+                f"rows refused by table '{table}', nothing written: "
+                f"column '{name}' is empty in row {row}"
+            )
+    records = row_dicts(frame)
+    for record in records:
+        for name, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                record[name] = None
+            elif isinstance(value, np.generic):
+                record[name] = value.item()
+    return records
+
+
+# -- the client -----------------------------------------------------------------------
+def _make_client(project: str | None, location: str) -> bigquery.Client:
+    emulator = os.environ.get("BIGQUERY_EMULATOR_HOST", "").strip()
+    try:
+        if emulator:
+            if not project:
+                raise ConfigError(
+                    "with BIGQUERY_EMULATOR_HOST set, name the project: bigquery://PROJECT/DATASET"
+                )
+            endpoint = emulator if "://" in emulator else f"http://{emulator}"
+            return bigquery.Client(
+                project=project,
+                credentials=AnonymousCredentials(),
+                client_options=ClientOptions(api_endpoint=endpoint),
+                location=location,
+            )
+        return bigquery.Client(project=project, location=location)
+    except auth_errors.DefaultCredentialsError as exc:
+        raise ConfigError(
+            "no Google credentials for BigQuery: run `gcloud auth application-default login` "
+            f"or set GOOGLE_APPLICATION_CREDENTIALS ({_reason(exc)})"
+        ) from None
+    except OSError as exc:  # the client could not tell the project
+        raise ConfigError(
+            "no Google Cloud project for BigQuery: name it in backend "
+            f"(bigquery://PROJECT/DATASET) or run `gcloud config set project` ({exc})"
+        ) from None
+
+
+def _check_storage_api() -> None:
+    try:
+        import google.cloud.bigquery_storage  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "bigquery_storage_api needs the google-cloud-bigquery-storage and pyarrow "
+            "packages: pip install google-cloud-bigquery-storage pyarrow"
+        ) from None
+
+
+def _has_reason(exc: api_errors.GoogleAPICallError, reason: str) -> bool:
+    return any(e.get("reason") == reason for e in (exc.errors or []) if isinstance(e, dict))
+
+
+def _reason(exc: BaseException) -> str:
+    while isinstance(exc, api_errors.RetryError) and exc.cause is not None:
+        exc = exc.cause  # the last failure before the retries ran out of time
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "cannot connect"
+    if isinstance(exc, requests.exceptions.Timeout | concurrent.futures.TimeoutError):
+        return "timed out"
+    message = getattr(exc, "message", None) or str(exc)
+    line = readpath.first_line(Exception(message))
+    return line if len(line) <= 300 else line[:297] + "..."
