@@ -337,21 +337,25 @@ class BigQueryStore(Store):
             use_legacy_sql=False,
         )
 
+    def _run(self, purpose: str, sql: str, params: Sequence[Any], scans: Sequence[Scan]) -> Any:
+        """One parameterised, labelled, capped query job, waited for; its RowIterator."""
+        self._note(purpose, sql, params, scans)
+        return self._client.query_and_wait(
+            sql,
+            job_config=self._job_config(purpose, params),
+            location=self._location,
+            api_timeout=API_TIMEOUT,
+            wait_timeout=QUERY_TIMEOUT,
+            retry=self._retry,
+            job_retry=self._job_retry,
+        )
+
     def _query(
         self, purpose: str, sql: str, params: Sequence[Any] = (), scans: Sequence[Scan] = ()
     ) -> list[Any]:
-        """The rows of one parameterised query job (or the DML's affected count)."""
-        self._note(purpose, sql, params, scans)
+        """The rows of one query job."""
         with self._errors():
-            result = self._client.query_and_wait(
-                sql,
-                job_config=self._job_config(purpose, params),
-                location=self._location,
-                api_timeout=API_TIMEOUT,
-                wait_timeout=QUERY_TIMEOUT,
-                retry=self._retry,
-                job_retry=self._job_retry,
-            )
+            result = self._run(purpose, sql, params, scans)
             if self._storage_api and (result.total_rows or 0) >= STORAGE_API_ROWS:
                 return result.to_arrow(create_bqstorage_client=True).to_pylist()
             return list(result)
@@ -360,18 +364,8 @@ class BigQueryStore(Store):
         self, purpose: str, sql: str, params: Sequence[Any] = (), scans: Sequence[Scan] = ()
     ) -> int:
         """Run an INSERT, DELETE or TRUNCATE query job; returns the rows it touched."""
-        self._note(purpose, sql, params, scans)
         with self._errors():
-            result = self._client.query_and_wait(
-                sql,
-                job_config=self._job_config(purpose, params),
-                location=self._location,
-                api_timeout=API_TIMEOUT,
-                wait_timeout=QUERY_TIMEOUT,
-                retry=self._retry,
-                job_retry=self._job_retry,
-            )
-            return int(result.num_dml_affected_rows or 0)
+            return int(self._run(purpose, sql, params, scans).num_dml_affected_rows or 0)
 
     def _load(self, table: str, rows: list[dict[str, Any]], purpose: str) -> None:
         """One load job of NDJSON: BigQuery appends all the rows or none."""
