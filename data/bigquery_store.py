@@ -192,24 +192,24 @@ def parse_url(url: str, dataset_id: str = "") -> tuple[str | None, str]:
     return project or None, dataset
 
 
+#: SQLAlchemy types and the BigQuery types holding them; first match wins (Float is a Numeric).
+BIGQUERY_TYPES: tuple[tuple[type, str], ...] = (
+    (sqltypes.Boolean, "BOOL"),
+    (sqltypes.DateTime, "TIMESTAMP"),
+    (sqltypes.Date, "DATE"),
+    (sqltypes.Integer, "INT64"),
+    (sqltypes.Float, "FLOAT64"),
+    (sqltypes.Numeric, "NUMERIC"),
+    (sqltypes.String, "STRING"),
+)
+
+
 def bigquery_type(column: Any) -> str:
     """The BigQuery type of a SQLAlchemy column (schema.py's tables, imports, demo)."""
-    typ = column.type
-    if isinstance(typ, sqltypes.Boolean):
-        return "BOOL"
-    if isinstance(typ, sqltypes.DateTime):
-        return "TIMESTAMP"
-    if isinstance(typ, sqltypes.Date):
-        return "DATE"
-    if isinstance(typ, sqltypes.Integer):
-        return "INT64"
-    if isinstance(typ, sqltypes.Float):
-        return "FLOAT64"
-    if isinstance(typ, sqltypes.Numeric):
-        return "NUMERIC"
-    if isinstance(typ, sqltypes.String):
-        return "STRING"
-    raise InvalidInput(f"column '{column.name}' has type {typ}, which BigQuery cannot hold")
+    for kind, name in BIGQUERY_TYPES:
+        if isinstance(column.type, kind):
+            return name
+    raise InvalidInput(f"column '{column.name}' has type {column.type}, which BigQuery cannot hold")
 
 
 def quote(name: str) -> str:
