@@ -27,6 +27,18 @@ class InvalidInput(VigilError):
     status = 400
 
 
+class Unauthorized(VigilError):
+    """The request carries no valid credentials (no session, a bad or expired token)."""
+
+    status = 401
+
+
+class Forbidden(VigilError):
+    """The user is known but their role does not allow this action."""
+
+    status = 403
+
+
 class NotFound(VigilError):
     """The request names a table, column or record that does not exist."""
 
