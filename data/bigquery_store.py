@@ -43,7 +43,7 @@ import threading
 import time as clock
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -55,17 +55,17 @@ from google.api_core.client_options import ClientOptions
 from google.auth import exceptions as auth_errors
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
-from google.cloud.bigquery import ArrayQueryParameter, ScalarQueryParameter
+from google.cloud.bigquery import ArrayQueryParameter
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 from sqlalchemy import Table
 from sqlalchemy.sql import sqltypes
 
 from data import readpath, rollup, schema
-from data.feedback import check_feedback
+from data.bigquery_anomalies import BigQueryAnomalies
+from data.bigquery_sql import IDENTIFIER, TABLE_NAME, Job, Scan, bigquery_type, param, quote
 from data.m4 import m4_points, to_times
 from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
 from data.store import (
-    STATUSES,
     Anomaly,
     AnomalyFilter,
     ColumnInfo,
@@ -84,10 +84,6 @@ FILL_MARKERS = readpath.FILL_MARKERS
 CATALOG_TTL_SECONDS = 30.0
 #: How long the pyramid's per-entity summary answers pickers and default ranges.
 SUMMARY_TTL_SECONDS = 5.0
-#: How long one snapshot of every anomaly with its labels answers the review pages.
-SNAPSHOT_TTL_SECONDS = 2.0
-#: Anomalies up to which the snapshot holds them all; past it each call runs its query.
-SNAPSHOT_ROWS = 10_000
 #: How long the tables' finest rollup levels are kept (each decided once, on a first write).
 FINEST_TTL_SECONDS = 60.0
 #: Seconds a call keeps retrying a BigQuery that does not answer before `Unavailable`.
@@ -99,8 +95,6 @@ RAW_PER_BUCKET = 16
 #: Result sizes from which the Storage Read API (when configured) fetches the rows.
 STORAGE_API_ROWS = 50_000
 
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ -]{0,299}\Z")  # flexible names: spaces, dashes
-TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,1023}\Z")
 PROJECT_ID = re.compile(r"[a-z][a-z0-9.:-]{0,100}[a-z0-9]\Z")
 DATASET_ID = re.compile(r"[A-Za-z0-9_]{1,1024}\Z")
 #: BigQuery type names to the kinds readpath.role understands.
@@ -119,28 +113,6 @@ KINDS: dict[str, readpath.Kind] = {
 }
 EMPTY_POINTS = "ARRAY<STRUCT<e FLOAT64, v FLOAT64>>[]"
 POINT_COLUMNS = rollup.POINT_COLUMNS
-
-
-@dataclass(frozen=True)
-class Scan:
-    """A table a job reads: which columns, and the time range when partitions are pruned."""
-
-    table: str
-    columns: tuple[str, ...]
-    start: datetime | None = None
-    end: datetime | None = None
-    #: For m4_rollups (partitioned by level): the levels read; None for all.
-    levels: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Job:
-    """One BigQuery job as sent, for `journal` (bench/bigquery_dryrun.py)."""
-
-    purpose: str
-    sql: str
-    params: tuple[Any, ...]
-    scans: tuple[Scan, ...]
 
 
 @dataclass(frozen=True)
@@ -192,37 +164,6 @@ def parse_url(url: str, dataset_id: str = "") -> tuple[str | None, str]:
     return project or None, dataset
 
 
-#: SQLAlchemy types and the BigQuery types holding them; first match wins (Float is a Numeric).
-BIGQUERY_TYPES: tuple[tuple[type, str], ...] = (
-    (sqltypes.Boolean, "BOOL"),
-    (sqltypes.DateTime, "TIMESTAMP"),
-    (sqltypes.Date, "DATE"),
-    (sqltypes.Integer, "INT64"),
-    (sqltypes.Float, "FLOAT64"),
-    (sqltypes.Numeric, "NUMERIC"),
-    (sqltypes.String, "STRING"),
-)
-
-
-def bigquery_type(column: Any) -> str:
-    """The BigQuery type of a SQLAlchemy column (schema.py's tables, imports, demo)."""
-    for kind, name in BIGQUERY_TYPES:
-        if isinstance(column.type, kind):
-            return name
-    raise InvalidInput(f"column '{column.name}' has type {column.type}, which BigQuery cannot hold")
-
-
-def quote(name: str) -> str:
-    """A plain identifier in backticks; anything else is refused outright."""
-    if not isinstance(name, str) or not IDENTIFIER.match(name):
-        raise InvalidInput(f"'{name}' is not a column name Vigil can query")
-    return f"`{name}`"
-
-
-def _param(name: str, typ: str, value: Any) -> ScalarQueryParameter:
-    return ScalarQueryParameter(name, typ, value)
-
-
 def _micros(seconds: float) -> int:
     return round(seconds * 1e6)
 
@@ -266,7 +207,7 @@ class BigQueryStore(Store):
         self._catalog_at = 0.0
         self._pyramids_cache: tuple[dict[str, int | None], float] | None = None
         self._summaries: tuple[dict[str, _Summary], float] | None = None
-        self._snapshot_cache: tuple[list[Anomaly] | None, float] | None = None
+        self.review = BigQueryAnomalies(self)
         #: When a list, every job is appended to it (bench/bigquery_dryrun.py).
         self.journal: list[Job] | None = None
 
@@ -487,7 +428,7 @@ class BigQueryStore(Store):
             col = quote(name)
             expr = col if fields[name].field_type == "STRING" else f"CAST({col} AS STRING)"
             conds.append(f"{expr} = @f{i}")
-            params.append(_param(f"f{i}", "STRING", str(value)))
+            params.append(param(f"f{i}", "STRING", str(value)))
         return conds
 
     # -- series -------------------------------------------------------------------
@@ -534,7 +475,7 @@ class BigQueryStore(Store):
             f"WHERE {col} IS NOT NULL ORDER BY v LIMIT @limit"
         )
         rows = self._query(
-            "distinct", sql, [_param("limit", "INT64", int(limit))], [Scan(table, (column,))]
+            "distinct", sql, [param("limit", "INT64", int(limit))], [Scan(table, (column,))]
         )
         return [str(r["v"]) for r in rows]
 
@@ -582,10 +523,10 @@ class BigQueryStore(Store):
         M4 picks and, for buckets of at most RAW_PER_BUCKET rows, the rows."""
         t, time_name = self._time_sql(table)
         params: list[Any] = [
-            _param("start", "TIMESTAMP", start),
-            _param("end", "TIMESTAMP", end),
-            _param("origin", "FLOAT64", float(origin)),
-            _param("step", "FLOAT64", float(step)),
+            param("start", "TIMESTAMP", start),
+            param("end", "TIMESTAMP", end),
+            param("origin", "FLOAT64", float(origin)),
+            param("step", "FLOAT64", float(step)),
         ]
         conds = [f"{t} >= @start", f"{t} <= @end", *self._filter_sql(table, filters, params)]
         sql = self._m4_sql(table, columns, conds, params, with_rows=True)
@@ -610,7 +551,7 @@ class BigQueryStore(Store):
         )
         key = "CAST(FLOOR((e - @origin) / @step) AS INT64) AS k"
         per_bucket = _m4_aggregates(len(columns), key, "k", with_rows)
-        params += [_param(f"c{i}", "STRING", c) for i, c in enumerate(columns)]
+        params += [param(f"c{i}", "STRING", c) for i, c in enumerate(columns)]
         return (
             f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
             "SELECT 'raw' AS kind, c.col, k AS bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, "
@@ -640,12 +581,12 @@ class BigQueryStore(Store):
         origin, step = readpath.rollup_grid(lo, width, plan.level)
         t, time_name = self._time_sql(table)
         params: list[Any] = [
-            _param("start", "TIMESTAMP", start),
-            _param("end", "TIMESTAMP", end),
-            _param("cover_lo", "INT64", _micros(plan.cover_lo)),
-            _param("cover_hi", "INT64", _micros(plan.cover_hi)),
-            _param("origin", "FLOAT64", float(origin)),
-            _param("step", "FLOAT64", float(step)),
+            param("start", "TIMESTAMP", start),
+            param("end", "TIMESTAMP", end),
+            param("cover_lo", "INT64", _micros(plan.cover_lo)),
+            param("cover_hi", "INT64", _micros(plan.cover_hi)),
+            param("origin", "FLOAT64", float(origin)),
+            param("step", "FLOAT64", float(step)),
         ]
         fringes = (
             f"(({t} >= @start AND {t} < TIMESTAMP_MICROS(@cover_lo)) "
@@ -657,14 +598,14 @@ class BigQueryStore(Store):
         for i, p in enumerate(plan.pieces):
             stored.append(f"(level = @l{i} AND bucket BETWEEN @a{i} AND @b{i})")
             params += [
-                _param(f"l{i}", "INT64", p.level),
-                _param(f"a{i}", "INT64", p.first),
-                _param(f"b{i}", "INT64", p.last),
+                param(f"l{i}", "INT64", p.level),
+                param(f"a{i}", "INT64", p.first),
+                param(f"b{i}", "INT64", p.last),
             ]
         params += [
-            _param("source", "STRING", table),
-            _param("entity", "STRING", plan.entity),
-            _param("top", "INT64", rollup.COARSEST),
+            param("source", "STRING", table),
+            param("entity", "STRING", plan.entity),
+            param("top", "INT64", rollup.COARSEST),
             ArrayQueryParameter("cols", "STRING", columns),
         ]
         ru = self._ref("m4_rollups")
@@ -674,7 +615,7 @@ class BigQueryStore(Store):
         summary = self._fresh_summary(table)
         if summary is not None:
             held = "@held"
-            params.append(_param("held", "INT64", summary.rows))
+            params.append(param("held", "INT64", summary.rows))
         else:
             held = (
                 f"(SELECT SUM(n) FROM {ru} WHERE source = @source AND level = @top AND col = @c0)"
@@ -738,7 +679,7 @@ class BigQueryStore(Store):
         filters: Mapping[str, str] | None,
     ) -> readpath.Points:
         t, time_name = self._time_sql(table)
-        params: list[Any] = [_param("start", "TIMESTAMP", start), _param("end", "TIMESTAMP", end)]
+        params: list[Any] = [param("start", "TIMESTAMP", start), param("end", "TIMESTAMP", end)]
         conds = [f"{t} >= @start", f"{t} <= @end", *self._filter_sql(table, filters, params)]
         values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(columns))
         sql = (
@@ -809,7 +750,7 @@ class BigQueryStore(Store):
             "rollup-level",
             f"INSERT INTO {src} (source, finest) SELECT @source, @finest FROM UNNEST([1]) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {src} WHERE source = @source)",
-            [_param("source", "STRING", table), _param("finest", "INT64", finest)],
+            [param("source", "STRING", table), param("finest", "INT64", finest)],
             [Scan("m4_sources", ("source",))],
         )
         self._pyramids_cache = None
@@ -846,14 +787,14 @@ class BigQueryStore(Store):
                     sources.append((name, shape[2][0]))
         summaries: dict[str, _Summary] = {}
         if sources:
-            params: list[Any] = [_param("top", "INT64", rollup.COARSEST)]
+            params: list[Any] = [param("top", "INT64", rollup.COARSEST)]
             picks, totals = [], []
             for i, (name, metric) in enumerate(sources):
                 picks.append(f"(source = @s{i} AND col = @c{i})")
                 totals.append(
                     f"SELECT @s{i} AS source, (SELECT COUNT(*) FROM {self._ref(name)}) AS n"
                 )
-                params += [_param(f"s{i}", "STRING", name), _param(f"c{i}", "STRING", metric)]
+                params += [param(f"s{i}", "STRING", name), param(f"c{i}", "STRING", metric)]
             sql = (
                 f"WITH totals AS ({' UNION ALL '.join(totals)}),\n"
                 "pyramid AS (SELECT source, entity, MIN(e0) AS first, MAX(e1) AS last, "
@@ -887,13 +828,13 @@ class BigQueryStore(Store):
     def _forget(self, table: str) -> None:
         self._summaries = None
         if table in ("anomalies", "anomaly_feedback"):
-            self._snapshot_cache = None
+            self.review.forget()
 
     def expire_results(self) -> None:
         """Forget the short-lived results (pyramid summaries, the anomaly snapshot), as
         a view arriving after their few seconds would find them (benchmarks)."""
         self._summaries = None
-        self._snapshot_cache = None
+        self.review.forget()
 
     def _rebuild_span(
         self,
@@ -915,9 +856,9 @@ class BigQueryStore(Store):
         t, _ = self._time_sql(table)
         entity = f"CAST({quote(entity_column)} AS STRING)" if entity_column else "''"
         params: list[Any] = [
-            _param("lo", "INT64", _micros(lo)),
-            _param("hi", "INT64", _micros(hi)),
-            _param("level", "FLOAT64", float(finest)),
+            param("lo", "INT64", _micros(lo)),
+            param("hi", "INT64", _micros(hi)),
+            param("level", "FLOAT64", float(finest)),
         ]
         conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
         if entity_column and entities is not None:
@@ -930,7 +871,7 @@ class BigQueryStore(Store):
         )
         key = "entity, CAST(FLOOR(e / @level) AS INT64) AS bucket"
         per_bucket = _m4_aggregates(len(metrics), key, "entity, bucket", with_rows=False)
-        params += [_param(f"c{i}", "STRING", c) for i, c in enumerate(metrics)]
+        params += [param(f"c{i}", "STRING", c) for i, c in enumerate(metrics)]
         sql = (
             f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
             "SELECT entity, c.col, bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, e1, c.v1\n"
@@ -967,16 +908,16 @@ class BigQueryStore(Store):
         self, table: str, entities: list[str], lo: int, hi: int, finest: int
     ) -> None:
         params: list[Any] = [
-            _param("source", "STRING", table),
+            param("source", "STRING", table),
             ArrayQueryParameter("entities", "STRING", entities),
         ]
         spans = []
         for i, level in enumerate(readpath.stored_levels(finest)):
             spans.append(f"(level = @l{i} AND bucket BETWEEN @a{i} AND @b{i})")
             params += [
-                _param(f"l{i}", "INT64", level),
-                _param(f"a{i}", "INT64", lo // level),
-                _param(f"b{i}", "INT64", hi // level - 1),
+                param(f"l{i}", "INT64", level),
+                param(f"a{i}", "INT64", lo // level),
+                param(f"b{i}", "INT64", hi // level - 1),
             ]
         self._dml(
             "rollup-refresh",
@@ -1030,7 +971,7 @@ class BigQueryStore(Store):
     ) -> pd.DataFrame:
         """The first entity's rows over whole hours of [lo, hi): they decide the finest level."""
         t, _ = self._time_sql(table)
-        params: list[Any] = [_param("lo", "INT64", _micros(lo)), _param("hi", "INT64", _micros(hi))]
+        params: list[Any] = [param("lo", "INT64", _micros(lo)), param("hi", "INT64", _micros(hi))]
         conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
         entity = "''"
         if entity_column:
@@ -1038,7 +979,7 @@ class BigQueryStore(Store):
             firsts = self.distinct(table, entity_column, limit=1)
             if firsts:
                 conds.append(f"{entity} = @entity")
-                params.append(_param("entity", "STRING", firsts[0]))
+                params.append(param("entity", "STRING", firsts[0]))
         rows = self._query(
             "rollup-sample",
             f"SELECT {entity} AS entity, UNIX_MICROS({t}) / 1000000 AS e "
@@ -1056,7 +997,7 @@ class BigQueryStore(Store):
                 self._dml(
                     "rollup-delete",
                     f"DELETE FROM {self._ref(name)} WHERE source = @source",
-                    [_param("source", "STRING", table)],
+                    [param("source", "STRING", table)],
                     [Scan(name, ("source",))],
                 )
         self._pyramids_cache = None
@@ -1078,7 +1019,7 @@ class BigQueryStore(Store):
             if summary is not None and summary.entities:
                 since = min(last for _, last in summary.entities.values())
                 conds.append(f"{t} >= TIMESTAMP_MICROS(@since)")
-                params.append(_param("since", "INT64", _micros(since)))
+                params.append(param("since", "INT64", _micros(since)))
                 start = epoch_to_utc(since)
         picked = "".join(f", {quote(c)} AS v{i}" for i, c in enumerate(columns))
         sql = (
@@ -1096,208 +1037,27 @@ class BigQueryStore(Store):
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         return frame
 
-    # -- anomalies and feedback ---------------------------------------------------
-    def _labels_cte(self) -> str:
-        """Each anomaly's latest label; repeated idempotency keys count once.
-
-        BigQuery has no unique constraint: two concurrent first tries of the same
-        key may both be stored, and the earliest of them is the one that counts.
-        """
-        fb = self._ref("anomaly_feedback")
-        return (
-            "label AS (SELECT anomaly_id, verified FROM ("
-            "SELECT anomaly_id, verified, created, event_id FROM "
-            f"{fb} WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
-            "PARTITION BY idempotency_key ORDER BY created, event_id) = 1) "
-            "WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
-            "PARTITION BY anomaly_id ORDER BY created DESC, event_id DESC) = 1)"
-        )
-
-    _STATUS_SQL = (
-        "CASE WHEN l.verified IS NULL THEN 'unlabelled' "
-        "WHEN l.verified THEN 'verified' ELSE 'rejected' END"
-    )
-
-    def _anomaly_columns(self, alias: str) -> str:
-        return ", ".join(f"{alias}.{quote(c.name)}" for c in schema.anomalies.columns)
-
-    def _anomaly_scans(self) -> list[Scan]:
-        return [
-            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
-            Scan(
-                "anomaly_feedback",
-                ("anomaly_id", "verified", "created", "event_id", "idempotency_key"),
-            ),
-        ]
-
-    def _snapshot(self) -> list[Anomaly] | None:
-        """Every anomaly with its label history, newest first, from one job that reads
-        `anomalies` and `anomaly_feedback` once; None past SNAPSHOT_ROWS anomalies.
-
-        A review page asks for the list, the counts per status and one anomaly in
-        the same view: on BigQuery each would be a job of at least 10 MB per table
-        billed and a second or so. Kept SNAPSHOT_TTL_SECONDS; this process's own
-        writes and labels drop it at once, another worker's show up within that.
-        """
-        cached = self._snapshot_cache
-        if cached is not None and clock.monotonic() - cached[1] < SNAPSHOT_TTL_SECONDS:
-            return cached[0]
-        events = [quote(c.name) for c in schema.anomaly_feedback.columns]
-        fields = ", ".join(f"{e} AS {e}" for e in events)
-        sql = (
-            f"WITH events AS (SELECT {', '.join(events)} FROM {self._ref('anomaly_feedback')} "
-            "WHERE TRUE QUALIFY ROW_NUMBER() OVER ("
-            "PARTITION BY idempotency_key ORDER BY created, event_id) = 1),\n"
-            f"history AS (SELECT anomaly_id AS aid, ARRAY_AGG(STRUCT({fields}) "
-            "ORDER BY created, event_id) AS history FROM events GROUP BY anomaly_id)\n"
-            f"SELECT {self._anomaly_columns('a')}, h.history "
-            f"FROM {self._ref('anomalies')} AS a LEFT JOIN history AS h ON h.aid = a.`id` "
-            "ORDER BY a.`start` DESC, a.`id` LIMIT @limit"
-        )
-        scans = [
-            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
-            Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns)),
-        ]
-        rows = self._query(
-            "anomaly-snapshot", sql, [_param("limit", "INT64", SNAPSHOT_ROWS + 1)], scans
-        )
-        snapshot = None
-        if len(rows) <= SNAPSHOT_ROWS:
-            snapshot = []
-            for row in rows:
-                history = [readpath.event_from_row(h) for h in row["history"] or []]
-                status = readpath.STATUS_OF[history[-1].verified] if history else "unlabelled"
-                found = readpath.anomaly_from_row(row, status)
-                found.history = history
-                snapshot.append(found)
-        self._snapshot_cache = (snapshot, clock.monotonic())
-        return snapshot
-
+    # -- anomalies and feedback (data/bigquery_anomalies.py) ------------------------
     def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
-        filters = filters or AnomalyFilter()
-        if filters.status is not None and filters.status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
-        snapshot = self._snapshot()
-        if snapshot is not None:
-            return [_listed(a) for a in snapshot if _matches(a, filters)][: filters.limit]
-        conds, params = ["TRUE"], [_param("limit", "INT64", int(filters.limit))]
-        for name, sql, typ, value in (
-            ("table", "`table_name` = @table", "STRING", filters.table),
-            ("entity", "`entity_id` = @entity", "STRING", filters.entity),
-            ("detector", "`detector` = @detector", "STRING", filters.detector),
-            ("min_score", "`score` >= @min_score", "FLOAT64", filters.min_score),
-            ("start", "`end` >= @start", "TIMESTAMP", filters.start),
-            ("end", "`start` <= @end", "TIMESTAMP", filters.end),
-            ("status", "status = @status", "STRING", filters.status),
-        ):
-            if value is not None and value != "":
-                if typ == "TIMESTAMP":
-                    value = as_utc(value)
-                conds.append(sql)
-                params.append(_param(name, typ, value))
-        sql = (
-            f"WITH {self._labels_cte()}\n"
-            f"SELECT * FROM (SELECT {self._anomaly_columns('a')}, {self._STATUS_SQL} AS status "
-            f"FROM {self._ref('anomalies')} AS a LEFT JOIN label AS l ON l.anomaly_id = a.`id`)\n"
-            f"WHERE {' AND '.join(conds)} ORDER BY `start` DESC, `id` LIMIT @limit"
-        )
-        rows = self._query("anomalies", sql, params, self._anomaly_scans())
-        return [readpath.anomaly_from_row(r, r["status"]) for r in rows]
+        return self.review.anomalies(filters)
 
     def anomaly(self, anomaly_id: str) -> Anomaly:
-        if not isinstance(anomaly_id, str):
-            raise NotFound(f"unknown anomaly '{anomaly_id}'")
-        snapshot = self._snapshot()
-        if snapshot is not None:
-            for found in snapshot:
-                if found.id == anomaly_id:
-                    return replace(found, columns=list(found.columns), history=list(found.history))
-            raise NotFound(f"unknown anomaly '{anomaly_id}'")
-        fb = self._ref("anomaly_feedback")
-        event = ", ".join(f"f.{quote(c.name)}" for c in schema.anomaly_feedback.columns)
-        sql = (
-            f"SELECT {self._anomaly_columns('a')}, ARRAY("
-            f"SELECT AS STRUCT {event} FROM {fb} AS f WHERE f.anomaly_id = @id "
-            "QUALIFY ROW_NUMBER() OVER (PARTITION BY f.idempotency_key "
-            "ORDER BY f.created, f.event_id) = 1 ORDER BY f.created, f.event_id) AS history "
-            f"FROM {self._ref('anomalies')} AS a WHERE a.`id` = @id LIMIT 1"
-        )
-        scans = [
-            Scan("anomalies", tuple(c.name for c in schema.anomalies.columns)),
-            Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns)),
-        ]
-        rows = self._query("anomaly", sql, [_param("id", "STRING", anomaly_id)], scans)
-        if not rows:
-            raise NotFound(f"unknown anomaly '{anomaly_id}'")
-        history = [readpath.event_from_row(h) for h in rows[0]["history"]]
-        status = readpath.STATUS_OF[history[-1].verified] if history else "unlabelled"
-        found = readpath.anomaly_from_row(rows[0], status)
-        found.history = history
-        return found
+        return self.review.anomaly(anomaly_id)
 
-    def status_counts(self, table: str | None = None) -> dict[Status, int]:
-        snapshot = self._snapshot()
-        if snapshot is not None:
-            counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
-            for found in snapshot:
-                if not table or found.table_name == table:
-                    counts[found.status] += 1
-            return counts
-        params = [_param("table", "STRING", table)] if table else []
-        where = " WHERE a.`table_name` = @table" if table else ""
-        sql = (
-            f"WITH {self._labels_cte()}\n"
-            f"SELECT {self._STATUS_SQL} AS status, COUNT(*) AS n "
-            f"FROM {self._ref('anomalies')} AS a LEFT JOIN label AS l "
-            f"ON l.anomaly_id = a.`id`{where} GROUP BY status"
-        )
-        scans = [Scan("anomalies", ("id", "table_name")), self._anomaly_scans()[1]]
-        counts = dict.fromkeys(STATUSES, 0)
-        for row in self._query("status-counts", sql, params, scans):
-            counts[row["status"]] = int(row["n"])
-        return counts
+    def status_counts(self, filters: AnomalyFilter | None = None) -> dict[Status, int]:
+        return self.review.status_counts(filters)
+
+    def add_anomaly(self, anomaly: Anomaly) -> Anomaly:
+        return self.review.add_anomaly(anomaly)
 
     def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
-        """An INSERT query job that adds the event only if its anomaly exists and its
-        key is new: appended, never updated, so it is valid on any BigQuery table."""
-        check_feedback(event)
-        self._forget("anomaly_feedback")
-        stored = readpath.stamped(event)
-        fb, an = self._ref("anomaly_feedback"), self._ref("anomalies")
-        params = [
-            _param("event_id", "STRING", stored.event_id),
-            _param("anomaly_id", "STRING", stored.anomaly_id),
-            _param("verified", "BOOL", stored.verified),
-            _param("anomaly_type", "STRING", stored.anomaly_type),
-            _param("comment", "STRING", stored.comment),
-            _param("author", "STRING", stored.author),
-            _param("created", "TIMESTAMP", stored.created),
-            _param("key", "STRING", stored.idempotency_key),
-        ]
-        inserted = self._dml(
-            "feedback",
-            f"INSERT INTO {fb} (event_id, anomaly_id, verified, anomaly_type, `comment`, author, "
-            "created, idempotency_key) SELECT @event_id, @anomaly_id, @verified, @anomaly_type, "
-            "@comment, @author, @created, @key FROM UNNEST([1]) "
-            f"WHERE EXISTS (SELECT 1 FROM {an} WHERE `id` = @anomaly_id) "
-            f"AND NOT EXISTS (SELECT 1 FROM {fb} WHERE idempotency_key = @key)",
-            params,
-            [Scan("anomalies", ("id",)), Scan("anomaly_feedback", ("idempotency_key",))],
-        )
-        self._forget("anomaly_feedback")  # a snapshot taken meanwhile lacks the event
-        if inserted:
-            return stored
-        event_columns = ", ".join(quote(c.name) for c in schema.anomaly_feedback.columns)
-        rows = self._query(
-            "feedback",
-            f"SELECT {event_columns} FROM {fb} WHERE idempotency_key = @key "
-            "ORDER BY created, event_id LIMIT 1",
-            [_param("key", "STRING", event.idempotency_key)],
-            [Scan("anomaly_feedback", tuple(c.name for c in schema.anomaly_feedback.columns))],
-        )
-        if not rows:
-            raise NotFound(f"unknown anomaly '{event.anomaly_id}'")
-        return readpath.event_from_row(rows[0])
+        return self.review.add_feedback(event)
+
+    def feedback_events(self) -> list[FeedbackEvent]:
+        return self.review.feedback_events()
+
+    def anomaly_types(self) -> list[str]:
+        return self.review.anomaly_types()
 
     # -- writes -------------------------------------------------------------------
     def write(self, table: str, frame: pd.DataFrame) -> int:
@@ -1312,10 +1072,13 @@ class BigQueryStore(Store):
         return len(records)
 
     def create_schema(self) -> tuple[str | None, str]:
-        """Create the dataset (if missing) and Vigil's missing tables from schema.py.
+        """Create the dataset (if missing), Vigil's missing tables and their missing
+        columns from schema.py.
 
         BigQuery has no Alembic: its tables are the metadata's, so the revision
-        reported is the head the SQL stores migrate to.
+        reported is the head the SQL stores migrate to. New columns of Vigil's
+        tables are nullable (as every migration adds them), which BigQuery can
+        append to a table's schema in place.
         """
         from data.migrate import head
 
@@ -1331,8 +1094,31 @@ class BigQueryStore(Store):
         before = head() if not missing else (None if "anomalies" not in self._names else "partial")
         for table in missing:
             self._create(table)
+        widened = [self._add_columns(t) for t in wanted if t not in missing]
         self._refresh_catalog()
-        return before, head()
+        return ("partial" if any(widened) and not missing else before), head()
+
+    def _add_columns(self, table: Table) -> bool:
+        """Append the columns `table` declares and the stored table lacks; True if any.
+
+        By DDL (ALTER TABLE ... ADD COLUMN IF NOT EXISTS), which BigQuery applies in
+        place and which, unlike a schema PATCH, the emulator applies to its storage.
+        """
+        with self._errors():
+            stored = self._client.get_table(
+                self._table_ref(table.name), retry=self._retry, timeout=API_TIMEOUT
+            )
+        have = {f.name for f in stored.schema}
+        new = [c for c in table.columns if c.name not in have]
+        if not new:
+            return False
+        additions = ", ".join(
+            f"ADD COLUMN IF NOT EXISTS {quote(c.name)} {bigquery_type(c)}" for c in new
+        )
+        self._dml("add-columns", f"ALTER TABLE {self._ref(table.name)} {additions}")
+        with self._lock:
+            self._infos.pop(table.name, None)
+        return True
 
     def create_table(self, table: Table) -> None:
         self._create(table)
@@ -1413,28 +1199,6 @@ class BigQueryStore(Store):
 
     def close(self) -> None:
         self._client.close()
-
-
-# -- the anomaly snapshot ---------------------------------------------------------------
-def _matches(found: Anomaly, filters: AnomalyFilter) -> bool:
-    """AnomalyFilter as the SQL applies it (a missing score never passes min_score)."""
-    return (
-        (not filters.table or found.table_name == filters.table)
-        and (not filters.entity or found.entity_id == filters.entity)
-        and (not filters.detector or found.detector == filters.detector)
-        and (
-            filters.min_score is None
-            or (found.score is not None and found.score >= filters.min_score)
-        )
-        and (filters.start is None or found.end >= as_utc(filters.start))
-        and (filters.end is None or found.start <= as_utc(filters.end))
-        and (not filters.status or found.status == filters.status)
-    )
-
-
-def _listed(found: Anomaly) -> Anomaly:
-    """As the list query returns it: no history, a copy the caller may change."""
-    return replace(found, columns=list(found.columns), history=[])
 
 
 # -- SQL pieces -----------------------------------------------------------------------

@@ -36,3 +36,5 @@ def check_feedback(event: FeedbackEvent) -> None:
         raise InvalidInput("author must be a non-empty string")
     if not isinstance(event.idempotency_key, str) or not 0 < len(event.idempotency_key) <= 200:
         raise InvalidInput("idempotency_key must be a string of 1 to 200 characters")
+    if event.reverts is not None and (not isinstance(event.reverts, str) or not event.reverts):
+        raise InvalidInput("reverts must be the id of an event")

@@ -23,7 +23,18 @@ from data import rollup
 from data.feedback import new_event_id
 from data.m4 import POINTS_PER_BUCKET, to_times
 from data.sql_values import parse_times
-from data.store import Anomaly, FeedbackEvent, Role, Series, SeriesRead, Status, Store
+from data.store import (
+    SORTS,
+    STATUSES,
+    Anomaly,
+    AnomalyFilter,
+    FeedbackEvent,
+    Role,
+    Series,
+    SeriesRead,
+    Status,
+    Store,
+)
 from data.times import as_utc, utc_now
 from errors import InvalidInput, NotFound
 
@@ -85,6 +96,26 @@ def check_read(
     if filters:
         check_columns(store, table, list(filters), {"id", "label"})
     return start, end
+
+
+def check_filter(filters: AnomalyFilter | None) -> AnomalyFilter:
+    """The filter every backend applies, refused when a value could not mean anything."""
+    filters = filters or AnomalyFilter()
+    if filters.status is not None and filters.status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    if filters.sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+    for name in ("min_score", "max_score"):
+        value = getattr(filters, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidInput(f"{name} must be a number")
+    for name in ("table", "entity", "detector", "anomaly_type"):
+        value = getattr(filters, name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} must be text")
+    if isinstance(filters.limit, bool) or not isinstance(filters.limit, int) or filters.limit < 1:
+        raise InvalidInput("limit must be a positive integer")
+    return filters
 
 
 def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
@@ -180,7 +211,9 @@ def series_read(
     return SeriesRead(table, start, end, series, rows, buckets)
 
 
-def anomaly_from_row(row: Mapping[str, Any], status: Status) -> Anomaly:
+def anomaly_from_row(
+    row: Mapping[str, Any], status: Status, anomaly_type: str | None = None
+) -> Anomaly:
     return Anomaly(
         id=row["id"],
         table_name=row["table_name"],
@@ -194,7 +227,60 @@ def anomaly_from_row(row: Mapping[str, Any], status: Status) -> Anomaly:
         details=row["details"],
         created=as_utc(row["created"]),
         status=status,
+        anomaly_type=anomaly_type,
     )
+
+
+def with_history(anomaly: Anomaly, history: list[FeedbackEvent]) -> Anomaly:
+    """The anomaly with its label history, its status and type those of the latest event."""
+    latest = history[-1] if history else None
+    anomaly.history = history
+    anomaly.status = STATUS_OF[latest.verified if latest else None]
+    anomaly.anomaly_type = latest.anomaly_type if latest else None
+    return anomaly
+
+
+def check_anomaly(store: Store, anomaly: Anomaly) -> None:
+    """Refuse an anomaly no backend should store: it must point at real rows and columns."""
+    for name, value, most in (
+        ("id", anomaly.id, 64),
+        ("detector", anomaly.detector, 64),
+        ("table_name", anomaly.table_name, 200),
+    ):
+        if not isinstance(value, str) or not value.strip() or len(value) > most:
+            raise InvalidInput(f"{name} must be a non-empty string of at most {most} characters")
+    if anomaly.entity_id is not None and (
+        not isinstance(anomaly.entity_id, str) or len(anomaly.entity_id) > 64
+    ):
+        raise InvalidInput("entity_id must be a string of at most 64 characters")
+    if not isinstance(anomaly.columns, list) or not anomaly.columns:
+        raise InvalidInput("name at least one column of the anomaly")
+    check_columns(store, anomaly.table_name, anomaly.columns, {"metric"})
+    if as_utc(anomaly.end) <= as_utc(anomaly.start):
+        raise InvalidInput("the end of the anomaly must come after its start")
+    if anomaly.score is not None and (
+        isinstance(anomaly.score, bool)
+        or not isinstance(anomaly.score, int | float)
+        or not math.isfinite(anomaly.score)
+    ):
+        raise InvalidInput("score must be a finite number or missing")
+
+
+def anomaly_record(anomaly: Anomaly) -> dict[str, Any]:
+    """The row of the anomalies table that stores `anomaly`."""
+    return {
+        "id": anomaly.id,
+        "table_name": anomaly.table_name,
+        "entity_id": anomaly.entity_id,
+        "start": as_utc(anomaly.start),
+        "end": as_utc(anomaly.end),
+        "columns": ",".join(anomaly.columns),
+        "score": None if anomaly.score is None else float(anomaly.score),
+        "detector": anomaly.detector,
+        "version": anomaly.version,
+        "details": anomaly.details,
+        "created": as_utc(anomaly.created),
+    }
 
 
 def event_from_row(row: Mapping[str, Any]) -> FeedbackEvent:
@@ -207,6 +293,7 @@ def event_from_row(row: Mapping[str, Any]) -> FeedbackEvent:
         idempotency_key=row["idempotency_key"],
         event_id=row["event_id"],
         created=as_utc(row["created"]),
+        reverts=row["reverts"],
     )
 
 

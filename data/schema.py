@@ -161,6 +161,7 @@ anomaly_feedback = Table(
     Column("author", String(200), nullable=False),
     Column("created", Time, nullable=False),
     Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("reverts", String(64)),  # the event an undo reverted
     Index("ix_anomaly_feedback_anomaly_created", "anomaly_id", "created"),
 )
 

@@ -297,6 +297,7 @@ class SQLStore(Store):
         ranked = select(
             fb.c.anomaly_id,
             fb.c.verified,
+            fb.c.anomaly_type,
             func.row_number()
             .over(
                 partition_by=fb.c.anomaly_id, order_by=(fb.c.created.desc(), fb.c.event_id.desc())
@@ -304,56 +305,62 @@ class SQLStore(Store):
             .label("rank"),
         ).subquery("ranked")
         return (
-            select(ranked.c.anomaly_id, ranked.c.verified)
+            select(ranked.c.anomaly_id, ranked.c.verified, ranked.c.anomaly_type)
             .where(ranked.c.rank == 1)
             .subquery("label")
         )
 
-    @staticmethod
-    def _status_expr(label: Any) -> ColumnElement:
-        return case(
+    def _anomaly_query(self, filters: AnomalyFilter) -> tuple[Any, ColumnElement]:
+        """Anomalies with their current label, every filter but the status applied."""
+        an = schema.anomalies
+        label = self._latest_labels()
+        status = case(
             (label.c.verified == literal(True, Boolean), "verified"),
             (label.c.verified == literal(False, Boolean), "rejected"),
             else_="unlabelled",
+        ).label("status")
+        query = select(an, status, label.c.anomaly_type.label("label_type")).select_from(
+            an.outerjoin(label, label.c.anomaly_id == an.c.id)
         )
-
-    def _anomaly_query(self) -> Any:
-        an = schema.anomalies
-        label = self._latest_labels()
-        status = self._status_expr(label).label("status")
-        query = select(an, status).select_from(an.outerjoin(label, label.c.anomaly_id == an.c.id))
+        for value, condition in (
+            (filters.table, lambda v: an.c.table_name == v),
+            (filters.entity, lambda v: an.c.entity_id == v),
+            (filters.detector, lambda v: an.c.detector == v),
+            (filters.anomaly_type, lambda v: label.c.anomaly_type == v),
+            (filters.min_score, lambda v: an.c.score >= v),
+            (filters.max_score, lambda v: an.c.score <= v),
+            (filters.start, lambda v: an.c.end >= self._bind_time(v)),
+            (filters.end, lambda v: an.c.start <= self._bind_time(v)),
+        ):
+            if value is not None and value != "":
+                query = query.where(condition(value))
         return query, status
 
     def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
         an = schema.anomalies
-        filters = filters or AnomalyFilter()
-        if filters.status is not None and filters.status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
-        query, status = self._anomaly_query()
-        conds = []
-        if filters.table:
-            conds.append(an.c.table_name == filters.table)
-        if filters.entity:
-            conds.append(an.c.entity_id == filters.entity)
-        if filters.detector:
-            conds.append(an.c.detector == filters.detector)
-        if filters.min_score is not None:
-            conds.append(an.c.score >= filters.min_score)
-        if filters.start is not None:
-            conds.append(an.c.end >= self._bind_time(filters.start))
-        if filters.end is not None:
-            conds.append(an.c.start <= self._bind_time(filters.end))
+        filters = readpath.check_filter(filters)
+        query, status = self._anomaly_query(filters)
         if filters.status:
-            conds.append(status == filters.status)
-        query = query.where(*conds).order_by(an.c.start.desc(), an.c.id).limit(filters.limit)
+            query = query.where(status == filters.status)
+        order = {
+            "newest": (an.c.start.desc(), an.c.id),
+            "oldest": (an.c.start, an.c.id),
+            "highest": (an.c.score.desc().nulls_last(), an.c.start.desc(), an.c.id),
+            "lowest": (an.c.score.nulls_last(), an.c.start.desc(), an.c.id),
+        }[filters.sort]
+        query = query.order_by(*order).limit(filters.limit)
         with self._connect() as conn:
-            return [readpath.anomaly_from_row(r._mapping, r.status) for r in conn.execute(query)]
+            return [
+                readpath.anomaly_from_row(r._mapping, r.status, r.label_type)
+                for r in conn.execute(query)
+            ]
 
     def anomaly(self, anomaly_id: str) -> Anomaly:
         an, fb = schema.anomalies, schema.anomaly_feedback
-        query, _ = self._anomaly_query()
+        if not isinstance(anomaly_id, str):
+            raise NotFound(f"unknown anomaly '{anomaly_id}'")
         with self._connect() as conn:
-            row = conn.execute(query.where(an.c.id == anomaly_id)).first()
+            row = conn.execute(select(an).where(an.c.id == anomaly_id)).first()
             if row is None:
                 raise NotFound(f"unknown anomaly '{anomaly_id}'")
             history = conn.execute(
@@ -361,21 +368,29 @@ class SQLStore(Store):
                 .where(fb.c.anomaly_id == anomaly_id)
                 .order_by(fb.c.created, fb.c.event_id)
             ).all()
-        found = readpath.anomaly_from_row(row._mapping, row.status)
-        found.history = [readpath.event_from_row(h._mapping) for h in history]
-        return found
+        found = readpath.anomaly_from_row(row._mapping, "unlabelled")
+        return readpath.with_history(found, [readpath.event_from_row(h._mapping) for h in history])
 
-    def status_counts(self, table: str | None = None) -> dict[Status, int]:
-        an = schema.anomalies
-        query, _ = self._anomaly_query()
-        inner = query.where(an.c.table_name == table) if table else query
-        sub = inner.subquery()
+    def status_counts(self, filters: AnomalyFilter | None = None) -> dict[Status, int]:
+        query, _ = self._anomaly_query(readpath.check_filter(filters))
+        sub = query.subquery()
         counted = select(sub.c.status, func.count()).group_by(sub.c.status)
         counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
         with self._connect() as conn:
             for name, n in conn.execute(counted):
                 counts[name] = n
         return counts
+
+    def add_anomaly(self, anomaly: Anomaly) -> Anomaly:
+        readpath.check_anomaly(self, anomaly)
+        row = readpath.anomaly_record(anomaly)
+        row.update({k: self._bind_time(row[k]) for k in ("start", "end", "created")})
+        try:
+            with self._connect(write=True) as conn:
+                conn.execute(schema.anomalies.insert().values(**row))
+        except sa_exc.IntegrityError:
+            pass  # stored already (a retried request): the stored one is the answer
+        return self.anomaly(anomaly.id)
 
     def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
         check_feedback(event)
@@ -399,6 +414,24 @@ class SQLStore(Store):
                 conn.rollback()
                 return self.add_feedback(event)  # a concurrent retry won the race
         return stored
+
+    def feedback_events(self) -> list[FeedbackEvent]:
+        fb = schema.anomaly_feedback
+        with self._connect() as conn:
+            rows = conn.execute(select(fb).order_by(fb.c.created, fb.c.event_id)).all()
+        return [readpath.event_from_row(r._mapping) for r in rows]
+
+    def anomaly_types(self) -> list[str]:
+        fb = schema.anomaly_feedback
+        used = func.count().label("used")
+        query = (
+            select(fb.c.anomaly_type, used)
+            .where(fb.c.anomaly_type.is_not(None))
+            .group_by(fb.c.anomaly_type)
+            .order_by(used.desc(), fb.c.anomaly_type)
+        )
+        with self._connect() as conn:
+            return [name for name, _ in conn.execute(query)]
 
     # -- writes -----------------------------------------------------------
     def write(self, table: str, frame: pd.DataFrame) -> int:

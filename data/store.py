@@ -21,6 +21,9 @@ from errors import NotFound
 Role = Literal["time", "metric", "label", "id"]
 Status = Literal["unlabelled", "verified", "rejected"]
 STATUSES: tuple[Status, ...] = ("unlabelled", "verified", "rejected")
+#: Orders of the review queue: by start (newest first, oldest first) or by score.
+Sort = Literal["newest", "oldest", "highest", "lowest"]
+SORTS: tuple[Sort, ...] = ("newest", "oldest", "highest", "lowest")
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,19 @@ class SeriesRead:
 
 @dataclass(frozen=True)
 class AnomalyFilter:
+    """The review queue's filters; `start`/`end` keep anomalies overlapping that range,
+    `anomaly_type` those whose current label has that type."""
+
     table: str | None = None
     entity: str | None = None
     status: Status | None = None
     detector: str | None = None
+    anomaly_type: str | None = None
     min_score: float | None = None
+    max_score: float | None = None
     start: datetime | None = None
     end: datetime | None = None
+    sort: Sort = "newest"
     limit: int = 500
 
 
@@ -85,6 +94,8 @@ class FeedbackEvent:
     idempotency_key: str
     event_id: str = ""
     created: datetime | None = None
+    #: The event this one undid (its values are the label from before that event).
+    reverts: str | None = None
 
 
 @dataclass
@@ -101,6 +112,8 @@ class Anomaly:
     details: str | None
     created: datetime
     status: Status = "unlabelled"
+    #: The type of the current label (its latest event), if it names one.
+    anomaly_type: str | None = None
     history: list[FeedbackEvent] = field(default_factory=list)
 
 
@@ -171,19 +184,31 @@ class Store(abc.ABC):
     # -- anomalies and feedback -------------------------------------------
     @abc.abstractmethod
     def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
-        """Anomalies matching `filters`, newest first, with their current status."""
+        """Anomalies matching `filters` in the filter's order, with their current label."""
 
     @abc.abstractmethod
     def anomaly(self, anomaly_id: str) -> Anomaly:
         """One anomaly with its label history; NotFound for an unknown id."""
 
     @abc.abstractmethod
-    def status_counts(self, table: str | None = None) -> dict[Status, int]:
-        """How many anomalies are unlabelled, verified and rejected."""
+    def status_counts(self, filters: AnomalyFilter | None = None) -> dict[Status, int]:
+        """How many anomalies matching every filter but the status are in each status."""
+
+    @abc.abstractmethod
+    def add_anomaly(self, anomaly: Anomaly) -> Anomaly:
+        """Store one anomaly (an analyst's, say); an id already stored returns that one."""
 
     @abc.abstractmethod
     def add_feedback(self, event: FeedbackEvent) -> FeedbackEvent:
         """Append a label event; a repeated idempotency key returns the first event."""
+
+    @abc.abstractmethod
+    def feedback_events(self) -> list[FeedbackEvent]:
+        """Every label event, oldest first (a retried key counted once): for exports."""
+
+    @abc.abstractmethod
+    def anomaly_types(self) -> list[str]:
+        """The anomaly types labels have used, most used first: the form's suggestions."""
 
     # -- writes ----------------------------------------------------------
     @abc.abstractmethod

@@ -176,7 +176,7 @@ def show_list(
     query = query_string({**state, "id": selected.get("id")})
     try:
         found = rt.store.anomalies(AnomalyFilter(table=table, status=status, entity=entity or None))
-        counts = rt.store.status_counts(table)
+        counts = rt.store.status_counts(AnomalyFilter(table=table))
     except VigilError as exc:
         return error_alert(exc, id="anomalies-error"), None, query
     badges = [

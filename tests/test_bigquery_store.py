@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,7 @@ def test_past_the_snapshot_each_call_queries(
     store: BigQueryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More anomalies than the snapshot holds: the list, counts and detail queries."""
-    monkeypatch.setattr("data.bigquery_store.SNAPSHOT_ROWS", 1)
+    monkeypatch.setattr("data.bigquery_anomalies.SNAPSHOT_ROWS", 1)
     add_anomaly(store, "a1", "M1", 0.9)
     add_anomaly(store, "a2", "M2", 0.2)
     store.add_feedback(label("a1", True, "k1", anomaly_type="spike"))
@@ -207,3 +208,20 @@ def test_past_the_snapshot_each_call_queries(
         store.anomaly("zzz")
     purposes = {job.purpose for job in store.journal}
     assert {"anomalies", "status-counts", "anomaly"} <= purposes
+
+
+@on_bigquery
+def test_schema_upgrade_adds_new_columns_to_existing_tables(store: BigQueryStore) -> None:
+    """A dataset made by an older Vigil (no `reverts` on its label events) is widened
+    in place on start (ALTER TABLE keeps the rows)."""
+    add_anomaly(store, "a1")
+    client, ref = store._client, store._table_ref("anomaly_feedback")
+    old = client.get_table(ref)
+    client.delete_table(ref)
+    client.create_table(bigquery.Table(ref, schema=[f for f in old.schema if f.name != "reverts"]))
+    store._refresh_catalog()
+    assert "reverts" not in {f.name for f in client.get_table(ref).schema}
+    assert store.create_schema()[0] == "partial"
+    # (the emulator applies the DDL to its storage but not to the schema its API reports)
+    store.add_feedback(replace(label("a1", None, "k2"), reverts="e-1"))
+    assert [e.reverts for e in store.anomaly("a1").history] == ["e-1"]

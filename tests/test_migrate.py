@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from data import migrate, schema
 from data.sql_store import SQLStore
@@ -38,7 +40,9 @@ def test_migrations_build_exactly_the_declared_schema(url: str) -> None:
 def test_a_store_from_before_migrations_is_adopted_with_its_rows(url: str) -> None:
     store = SQLStore(url)
     with store.engine.begin() as conn:
-        schema.metadata.create_all(conn)  # what Vigil did before it had migrations
+        # what Vigil did before it had migrations: the baseline's tables, no alembic_version
+        command.upgrade(migrate._config(conn), migrate.BASELINE)
+        conn.execute(text("DROP TABLE alembic_version"))
     store._refresh_catalog()
     store.write("machine_readings", machine_frame("M1", 10))
     before, after = store.create_schema()
