@@ -12,6 +12,7 @@ from typing import Any
 import dash
 from dash import html
 
+from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
 from data import open_store
@@ -43,6 +44,7 @@ def frame() -> html.Div:
         [
             navbar(),
             html.Main(dash.page_container, className="container-fluid py-3"),
+            drafts_frame(),
         ]
     )
 

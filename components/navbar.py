@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 
+from components.label_drafts import pending_badge
+
 
 def navbar() -> dbc.Navbar:
     links = [
@@ -16,7 +18,8 @@ def navbar() -> dbc.Navbar:
         dbc.Container(
             [
                 dbc.NavbarBrand("Vigil", href="/", className="fw-bold"),
-                dbc.Nav(links, navbar=True, id="navbar-links"),
+                dbc.Nav(links, navbar=True, id="navbar-links", className="me-auto"),
+                pending_badge(),
             ],
             fluid=True,
         ),

@@ -38,6 +38,7 @@ def series_figure(
     scaler: str = "standard",
     regions: Sequence[tuple[datetime, datetime]] = (),
     height: int = 480,
+    dragmode: str = "zoom",
 ) -> dict[str, Any]:
     """One line per column over the read's range; `uirevision` keeps the user's zoom."""
     traces = [
@@ -72,6 +73,7 @@ def series_figure(
             "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
             "legend": {"orientation": "h", "y": 1.08},
             "uirevision": read.table,
+            "dragmode": dragmode,
             "plot_bgcolor": "white",
             "shapes": shapes,
             "xaxis": {

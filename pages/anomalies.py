@@ -1,158 +1,146 @@
-"""Anomalies: the review list with filters; choosing one shows it in context.
+"""Anomalies: the review queue, one anomaly in context, and its label form.
 
-Filters and the chosen anomaly live in the URL, so a link reproduces the view.
+The filters and the chosen anomaly live in the URL, so a link reproduces the
+view. Choosing, saving and moving to the next anomaly happen in callbacks,
+without reloading the page; the keyboard does all of it (assets/labels.js).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components.alerts import error_alert
-from components.timeseries import series_figure
+from components.anomaly_table import anomaly_table, status_badge
+from components.label_drafts import DRAFTS, RETRIED
+from components.label_form import label_form, shortcut_legend
+from components.mark_anomaly import (
+    drag_choice,
+    mark_context,
+    mark_id,
+    mark_panel,
+    mark_store,
+    register_drag_choice,
+)
 from components.urlstate import query_string, url_sync
 from context import runtime
-from data.store import STATUSES, Anomaly, AnomalyFilter, Store
+from data.store import SORTS, STATUSES, AnomalyFilter
 from errors import VigilError
+from pages._anomaly_filters import FILTERS, control_id, filter_controls, parse_filters
+from pages._anomaly_review import detail_outputs, neighbour, save_outputs, undo_outputs
 
 dash.register_page(__name__, path="/anomalies", name="Anomalies", order=2)
 
 QUERY = url_sync("anomalies")
-STATUS_COLORS = {"unlabelled": "warning", "verified": "danger", "rejected": "secondary"}
-MIN_CONTEXT = timedelta(minutes=5)
+register_drag_choice("anomalies", "anomalies-context-graph")
+SELECTED = "anomalies-selected"
+POSITION = "anomalies-position"
+ORDER = "anomalies-order"
+SAVED = "anomalies-saved"
+SHOWN = "anomalies-shown"
+SAVE_RESULT = "anomalies-save-result"
+FILTER_INPUTS = [Input(control_id(name), "value") for name in FILTERS]
 
 
-def _cell(anomaly: Anomaly, column: str) -> Any:
-    value = getattr(anomaly, column, None)
-    if column == "status":
-        return dbc.Badge(value, color=STATUS_COLORS[value])
-    if column in ("start", "end", "created"):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if column == "columns":
-        return ", ".join(value)
-    if column == "score" and value is not None:
-        return f"{value:.3f}"
-    return "" if value is None else str(value)
-
-
-def anomaly_table(
-    anomalies: list[Anomaly], columns: list[str], filters: dict[str, Any]
-) -> dbc.Table:
-    """Rows link to the same filters plus the anomaly's id."""
-    shown = [c for c in columns if hasattr(Anomaly, c) or c in Anomaly.__dataclass_fields__]
-    head = html.Thead(html.Tr([html.Th(c) for c in shown]))
-    rows = []
-    for a in anomalies:
-        href = "/anomalies?" + query_string({**filters, "id": a.id})
-        cells = [html.Td(_cell(a, c)) for c in shown]
-        cells[0] = html.Td(dcc.Link(_cell(a, shown[0]) or a.id, href=href))
-        rows.append(html.Tr(cells, className="anomalies-row"))
-    return dbc.Table([head, html.Tbody(rows)], hover=True, size="sm", responsive=True)
-
-
-def context_figure(
-    store: Store, anomaly: Anomaly, max_points: int, scaled: bool, scaler: str
-) -> Any:
-    """The anomaly's columns around it, its region shaded."""
-    metrics = [c.name for c in store.columns(anomaly.table_name) if c.role == "metric"]
-    columns = [c for c in anomaly.columns if c in metrics] or metrics
-    pad = max(anomaly.end - anomaly.start, MIN_CONTEXT)
-    entity_column = store.entity_column(anomaly.table_name)
-    filters = {entity_column: anomaly.entity_id} if entity_column and anomaly.entity_id else None
-    read = store.read(
-        anomaly.table_name, columns, anomaly.start - pad, anomaly.end + pad, max_points, filters
-    )
-    return series_figure(
-        read, scaled=scaled, scaler=scaler, regions=[(anomaly.start, anomaly.end)], height=380
-    )
-
-
-def detail(anomaly_id: str) -> html.Div:
+def layout(id: str | None = None, **params: Any) -> html.Div:
     rt = runtime()
     try:
-        anomaly = rt.store.anomaly(anomaly_id)
-        figure = context_figure(
-            rt.store, anomaly, rt.config.max_points, rt.config.scale_data, rt.config.scaler
-        )
+        known = rt.store.anomalies(AnomalyFilter(limit=10_000))
+        types = rt.store.anomaly_types()
     except VigilError as exc:
-        return error_alert(exc, id="anomalies-detail-error")
-    where = f"{anomaly.table_name}" + (f" / {anomaly.entity_id}" if anomaly.entity_id else "")
-    facts = [
-        ("Where", where),
-        ("From", anomaly.start.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ("To", anomaly.end.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ("Columns", ", ".join(anomaly.columns)),
-        ("Detector", f"{anomaly.detector} {anomaly.version or ''}".strip()),
-        ("Score", "–" if anomaly.score is None else f"{anomaly.score:.3f}"),
-        ("Status", anomaly.status),
-    ]
-    return dbc.Card(
+        return html.Div([html.H3("Anomalies"), error_alert(exc, id="anomalies-error")])
+    choices = {
+        "table": sorted({a.table_name for a in known}),
+        "status": list(STATUSES),
+        "type": types,
+        "detector": sorted({a.detector for a in known}),
+        "sort": list(SORTS),
+    }
+    detail = dbc.Card(
         dbc.CardBody(
             [
-                html.H5(f"Anomaly {anomaly.id}", id="anomalies-detail-title"),
-                html.Dl(
-                    [item for k, v in facts for item in (html.Dt(k), html.Dd(v))],
-                    className="row row-cols-2 small mb-0",
-                ),
+                html.Div(id="anomalies-facts"),
+                drag_choice("anomalies"),
                 dcc.Graph(
-                    figure=figure, id="anomalies-context-graph", config={"displaylogo": False}
+                    id="anomalies-context-graph",
+                    figure={"data": [], "layout": {"height": 380}},
+                    config={"displaylogo": False},
+                ),
+                mark_panel("anomalies"),
+                html.Details(
+                    [html.Summary("Detector details"), html.Pre(id="anomalies-details")],
+                    className="small mt-2",
                 ),
             ]
         ),
         className="mb-3",
     )
-
-
-def layout(
-    table: str | None = None,
-    status: str | None = None,
-    entity: str | None = None,
-    id: str | None = None,
-    **_: Any,
-) -> html.Div:
-    rt = runtime()
-    try:
-        tables = sorted({a.table_name for a in rt.store.anomalies(AnomalyFilter(limit=10_000))})
-    except VigilError as exc:
-        return html.Div([html.H3("Anomalies"), error_alert(exc, id="anomalies-error")])
-    filters = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label("Table", html_for="anomalies-table"),
-                    dcc.Dropdown(tables, table, id="anomalies-table", placeholder="all tables"),
-                ],
-                md=4,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Status", html_for="anomalies-status"),
-                    dcc.Dropdown(list(STATUSES), status, id="anomalies-status", placeholder="any"),
-                ],
-                md=3,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Entity", html_for="anomalies-entity"),
-                    dbc.Input(id="anomalies-entity", value=entity or "", debounce=True),
-                ],
-                md=2,
-            ),
-        ],
-        className="g-2 mb-2",
+    form = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        dbc.Button("‹ Previous (k)", id="anomalies-prev", size="sm", outline=True),
+                        html.Span(id="anomalies-position-text", className="small text-muted"),
+                        dbc.Button("Next (j) ›", id="anomalies-next", size="sm", outline=True),
+                    ],
+                    className="d-flex justify-content-between align-items-center mb-2",
+                ),
+                html.Div(id="anomalies-draft-note"),
+                label_form("anomalies"),
+                html.Div(id="anomalies-save-status", className="mt-2", role="status"),
+                html.H6("Label history", className="mt-3"),
+                html.Div(id="anomalies-history"),
+            ]
+        ),
+        className="mb-3",
     )
     return html.Div(
         [
-            html.H3("Anomalies"),
-            html.Div(detail(id)) if id else None,
-            filters,
+            html.Div(
+                [html.H3("Anomalies", className="me-3 mb-0"), shortcut_legend("anomalies-keys")],
+                className="d-flex flex-wrap align-items-baseline mb-2",
+            ),
+            filter_controls(params, choices),
             html.Div(id="anomalies-counts", className="mb-2"),
-            html.Div(id="anomalies-list"),
+            dbc.Row(
+                [
+                    dbc.Col(detail, lg=8),
+                    dbc.Col(form, lg=4),
+                ],
+                id="anomalies-review",
+                className="g-3",
+            ),
+            html.Div(id="anomalies-message"),
+            html.Div(
+                "Click a row or press j to review it; box-select a range on the chart to mark "
+                "an anomaly the detector missed.",
+                className="small text-muted mb-1",
+            ),
+            html.Div(id="anomalies-list", className="anomalies-list"),
+            dcc.Store(id=SELECTED, data=id),
+            dcc.Store(id=POSITION, data=0),
+            dcc.Store(id=ORDER, data=[]),
+            dcc.Store(id=SAVED),
+            dcc.Store(id=SHOWN),
+            dcc.Store(id=SAVE_RESULT),
             dcc.Store(id=QUERY),
+            mark_store("anomalies"),
         ]
     )
 
@@ -160,34 +148,182 @@ def layout(
 @callback(
     Output("anomalies-list", "children"),
     Output("anomalies-counts", "children"),
-    Output(QUERY, "data"),
-    Input("anomalies-table", "value"),
-    Input("anomalies-status", "value"),
-    Input("anomalies-entity", "value"),
-    Input("_pages_location", "search"),
+    Output("anomalies-message", "children"),
+    Output(ORDER, "data"),
+    *FILTER_INPUTS,
+    Input(SAVED, "data"),
+    Input(RETRIED, "data"),
+    State(DRAFTS, "data"),
 )
-def show_list(
-    table: str | None, status: str | None, entity: str | None, search: str | None
-) -> tuple:
-    """The filtered list and the count per status."""
+def show_list(*args: Any) -> tuple:
+    """The filtered queue and how many anomalies it holds in each status."""
+    values, drafts = args[: len(FILTERS)], args[-1]
     rt = runtime()
-    state = {"table": table, "status": status, "entity": entity or None}
-    selected = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p)
-    query = query_string({**state, "id": selected.get("id")})
     try:
-        found = rt.store.anomalies(AnomalyFilter(table=table, status=status, entity=entity or None))
-        counts = rt.store.status_counts(AnomalyFilter(table=table))
+        filters = parse_filters(dict(zip(FILTERS, values, strict=True)))
+        found = rt.store.anomalies(filters)
+        counts = rt.store.status_counts(filters)
     except VigilError as exc:
-        return error_alert(exc, id="anomalies-error"), None, query
+        return None, None, error_alert(exc, id="anomalies-error"), []
     badges = [
-        dbc.Badge(
-            f"{name}: {n}",
-            color=STATUS_COLORS[name],
-            className="me-1",
-            id=f"anomalies-count-{name}",
-        )
+        status_badge(f"{name}: {n}", className="me-1", id=f"anomalies-count-{name}")
         for name, n in counts.items()
     ]
     if not found:
-        return dbc.Alert("No anomaly matches these filters.", color="light"), badges, query
-    return anomaly_table(found, rt.config.cols_from_anomaly_tab, state), badges, query
+        empty = dbc.Alert("No anomaly matches these filters.", color="light")
+        return empty, badges, None, []
+    pending = set(drafts or {})
+    table = anomaly_table(found, rt.config.cols_from_anomaly_tab, pending)
+    return table, badges, None, [a.id for a in found]
+
+
+@callback(Output(QUERY, "data"), *FILTER_INPUTS, Input(SELECTED, "data"))
+def sync_url(*args: Any) -> str:
+    state = dict(zip(FILTERS, args[: len(FILTERS)], strict=True))
+    return query_string({**state, "id": args[-1]})
+
+
+@callback(
+    Output(SELECTED, "data"),
+    Output(POSITION, "data"),
+    Input({"type": "anomalies-row", "id": ALL}, "n_clicks"),
+    Input("anomalies-prev", "n_clicks"),
+    Input("anomalies-next", "n_clicks"),
+    State(ORDER, "data"),
+    State(SELECTED, "data"),
+    State(POSITION, "data"),
+    prevent_initial_call=True,
+)
+def select(
+    rows: list[int | None],
+    _prev: int | None,
+    _next: int | None,
+    order: list[str],
+    selected: str | None,
+    position: int,
+) -> tuple:
+    """A row clicked, or a step through the queue (j / k)."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict):
+        if not ctx.triggered[0]["value"]:  # a row (re)drawn, not clicked
+            return no_update, no_update
+        chosen = trigger["id"]
+        return chosen, order.index(chosen) if chosen in order else position
+    step = -1 if trigger == "anomalies-prev" else 1
+    found = neighbour(order, selected, position, step)
+    return found if found else (no_update, no_update)
+
+
+@callback(
+    Output("anomalies-facts", "children"),
+    Output("anomalies-context-graph", "figure"),
+    Output("anomalies-details", "children"),
+    Output("anomalies-history", "children"),
+    Output("anomalies-verified", "value"),
+    Output("anomalies-type", "value"),
+    Output("anomalies-comment", "value"),
+    Output("anomalies-type-options", "children"),
+    Output("anomalies-draft-note", "children"),
+    Output(SHOWN, "data"),
+    Output("anomalies-review", "className"),
+    Output("anomalies-position-text", "children"),
+    Input(SELECTED, "data"),
+    Input(SAVED, "data"),
+    State(DRAFTS, "data"),
+    State(ORDER, "data"),
+)
+def show_detail(selected: str | None, _saved: Any, drafts: dict | None, order: list[str]) -> tuple:
+    """The chosen anomaly in context, its history, and the form with its label (or the
+    draft this browser kept of it)."""
+    return detail_outputs(selected, drafts or {}, order or [])
+
+
+@callback(
+    Output(SAVE_RESULT, "data"),
+    Output("anomalies-save-status", "children"),
+    Output(SAVED, "data"),
+    Output(SELECTED, "data", allow_duplicate=True),
+    Output(POSITION, "data", allow_duplicate=True),
+    Input("anomalies-save", "n_clicks"),
+    Input("anomalies-save-next", "n_clicks"),
+    State(SELECTED, "data"),
+    State("anomalies-verified", "value"),
+    State("anomalies-type", "value"),
+    State("anomalies-comment", "value"),
+    State(SHOWN, "data"),
+    State(ORDER, "data"),
+    State(POSITION, "data"),
+    prevent_initial_call=True,
+    running=[
+        (Output("anomalies-save", "disabled"), True, False),
+        (Output("anomalies-save-next", "disabled"), True, False),
+    ],
+)
+def save(
+    _save: int | None,
+    _save_next: int | None,
+    selected: str | None,
+    verdict: str | None,
+    anomaly_type: str | None,
+    comment: str | None,
+    shown: dict | None,
+    order: list[str],
+    position: int,
+) -> tuple:
+    """Store the label (S: and show the next anomaly); a failure keeps it as a draft."""
+    advance = ctx.triggered_id == "anomalies-save-next"
+    return save_outputs(
+        selected, (verdict, anomaly_type, comment), shown, order or [], position, advance
+    )
+
+
+@callback(
+    Output("anomalies-save-status", "children", allow_duplicate=True),
+    Output(SAVED, "data", allow_duplicate=True),
+    Input("anomalies-undo", "n_clicks"),
+    State(SELECTED, "data"),
+    State(SHOWN, "data"),
+    prevent_initial_call=True,
+)
+def undo(_: int | None, selected: str | None, shown: dict | None) -> tuple:
+    """Append an event that reverts the latest one."""
+    return undo_outputs(selected, shown)
+
+
+@callback(
+    Output(mark_id("context", "anomalies"), "data"),
+    Output(mark_id("panel", "anomalies"), "className"),
+    Input("anomalies-context-graph", "selectedData"),
+    State(SHOWN, "data"),
+)
+def on_select_range(selected: dict | None, shown: dict | None) -> tuple:
+    """A box selection on the context chart offers to mark it as another anomaly."""
+    shown = shown or {}
+    return mark_context(selected, shown.get("table"), shown.get("entity"), shown.get("columns"))
+
+
+clientside_callback(
+    ClientsideFunction("vigilLabels", "trackDraft"),
+    Output(DRAFTS, "data", allow_duplicate=True),
+    Input("anomalies-verified", "value"),
+    Input("anomalies-type", "value"),
+    Input("anomalies-comment", "value"),
+    State(SHOWN, "data"),
+    State(DRAFTS, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("vigilLabels", "applySave"),
+    Output(DRAFTS, "data", allow_duplicate=True),
+    Input(SAVE_RESULT, "data"),
+    State(DRAFTS, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("vigilLabels", "markSelected"),
+    Output("anomalies-list", "className"),
+    Input(SELECTED, "data"),
+    Input("anomalies-list", "children"),
+)

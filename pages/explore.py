@@ -14,6 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components.alerts import error_alert
+from components.mark_anomaly import (
+    drag_choice,
+    drag_mode,
+    mark_context,
+    mark_id,
+    mark_panel,
+    mark_store,
+    register_drag_choice,
+)
 from components.timeseries import EMPTY_FIGURE, series_figure
 from components.urlstate import query_string, split_list, url_sync
 from context import runtime
@@ -24,6 +33,7 @@ from errors import InvalidInput, NotFound, VigilError
 dash.register_page(__name__, path="/explore", name="Explore", order=1)
 
 QUERY = url_sync("explore")
+register_drag_choice("explore", "explore-graph")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -102,10 +112,15 @@ def layout(
                 className="d-flex align-items-center",
             ),
             controls,
+            drag_choice("explore"),
             html.Div(id="explore-message"),
-            dcc.Loading(dcc.Graph(id="explore-graph", config={"displaylogo": False})),
+            dcc.Loading(
+                dcc.Graph(id="explore-graph", config={"displaylogo": False}),
+            ),
             html.Div(id="explore-info", className="text-muted small"),
+            mark_panel("explore"),
             dcc.Store(id=QUERY),
+            mark_store("explore"),
         ]
     )
 
@@ -192,6 +207,21 @@ def on_zoom(relayout: dict[str, Any] | None, table: str, entity: str | None) -> 
 
 
 @callback(
+    Output(mark_id("context", "explore"), "data"),
+    Output(mark_id("panel", "explore"), "className"),
+    Input("explore-graph", "selectedData"),
+    State("explore-table", "value"),
+    State("explore-entity", "value"),
+    State("explore-columns", "value"),
+)
+def on_select_range(
+    selected: dict[str, Any] | None, table: str, entity: str | None, columns: list[str] | None
+) -> tuple:
+    """A box selection offers to mark the range as an anomaly the detector missed."""
+    return mark_context(selected, table, entity, columns or [])
+
+
+@callback(
     Output("explore-graph", "figure"),
     Output("explore-message", "children"),
     Output("explore-info", "children"),
@@ -202,6 +232,7 @@ def on_zoom(relayout: dict[str, Any] | None, table: str, entity: str | None) -> 
     Input("explore-start", "value"),
     Input("explore-end", "value"),
     Input("explore-scale", "value"),
+    State(mark_id("drag", "explore"), "value"),
 )
 def draw(
     table: str,
@@ -210,6 +241,7 @@ def draw(
     start: str | None,
     end: str | None,
     scaled: bool,
+    drag: str | None = None,
 ) -> tuple:
     """Read the chosen range from the store and draw it."""
     rt = runtime()
@@ -239,7 +271,7 @@ def draw(
         )
     except VigilError as exc:
         return EMPTY_FIGURE, error_alert(exc, id="explore-error"), "", query
-    figure = series_figure(read, scaled=scaled, scaler=rt.config.scaler)
+    figure = series_figure(read, scaled=scaled, scaler=rt.config.scaler, dragmode=drag_mode(drag))
     how = "downsampled in the store (M4)" if read.downsampled else "every row"
     info = f"{read.points:,} points drawn from {read.rows_in_range:,} rows, {how}."
     return figure, None, info, query
