@@ -140,7 +140,13 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Fill an empty store with demo data (simulated plant and NAB) on first start.",
     ),
-    Setting("demo_days", float, 1.0, "Days of simulated data made on first start.", _positive),
+    Setting(
+        "demo_days",
+        float,
+        1.0,
+        "Days of simulated data made on first start (at least one hour: 0.0417).",
+        lambda v: None if v >= 1 / 24 else "a number of days of at least 0.0417 (one hour)",
+    ),
     Setting("demo_seed", int, 7, "Seed of the demo simulator, for repeatable data."),
     Setting(
         "max_points",

@@ -25,8 +25,49 @@
     return Object.assign({}, drafts || {});
   }
 
+  // The anomaly `step` places from the chosen one, and its index. A chosen anomaly
+  // that left the queue (labelled under a status filter) is replaced by the one
+  // that took its place, so j keeps walking forward.
+  function neighbour(order, selected, index, step) {
+    if (!order || !order.length || !step) { return null; }
+    var at = order.indexOf(selected);
+    var to;
+    if (at >= 0) {
+      to = at + step;
+    } else if (!selected) {
+      to = step > 0 ? step - 1 : order.length + step;
+    } else {
+      to = Math.min(Math.max(index || 0, 0), order.length) + (step > 0 ? step - 1 : step);
+    }
+    return to >= 0 && to < order.length ? [order[to], to] : null;
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     vigilLabels: {
+      // A row clicked, steps (j / k), or Save & next that stored its label. Clicks
+      // that arrive together run this once, so steps count the clicks since the
+      // last run (kept with the position), not the runs.
+      select: function (rows, prev, next, saved, order, selected, position) {
+        var ctx = window.dash_clientside.callback_context;
+        var trigger = ctx.triggered_id;
+        var where = Object.assign({ index: 0, prev: 0, next: 0 }, position || {});
+        var seen = Object.assign({}, where, { prev: prev || 0, next: next || 0 });
+        var step = (seen.next - where.next) - (seen.prev - where.prev);
+        if (trigger && typeof trigger === "object" && trigger.type === "anomalies-row") {
+          var clicked = ctx.triggered.length && ctx.triggered[0].value;
+          if (!clicked) { return [NO(), NO()]; }  // a row (re)drawn, not clicked
+          var at = (order || []).indexOf(trigger.id);
+          return [trigger.id, Object.assign(seen, { index: at >= 0 ? at : where.index })];
+        }
+        if (saved && saved.outcome === "saved" && saved.advance && saved.anomaly_id === selected &&
+            ctx.triggered.some(function (t) { return t.prop_id.indexOf("save-result") >= 0; })) {
+          step += 1;
+        }
+        var found = neighbour(order, selected, where.index, step);
+        if (!found) { return [NO(), seen]; }
+        return [found[0], Object.assign(seen, { index: found[1] })];
+      },
+
       // The form changed: keep what differs from the stored label as a draft.
       trackDraft: function (verdict, anomalyType, comment, shown, drafts) {
         if (!shown || !shown.anomaly_id) { return NO(); }
@@ -83,6 +124,22 @@
           }
         });
         return next;
+      },
+
+      // What the form holds that the store does not, in words.
+      draftNote: function (drafts, shown) {
+        var draft = shown && shown.anomaly_id ? (drafts || {})[shown.anomaly_id] : null;
+        if (!draft) { return ["", "d-none"]; }
+        if (draft.pending) {
+          return ["Not saved yet: the store did not answer" +
+            (draft.error ? " (" + draft.error + ")" : "") +
+            ". The label is kept in this browser and retried every few seconds.",
+            "alert alert-warning py-2"];
+        }
+        if (draft.error) {
+          return ["Not saved: " + draft.error, "alert alert-danger py-2 vigil-error"];
+        }
+        return ["Unsaved changes, kept in this browser.", "alert alert-info py-2 small"];
       },
 
       // Highlight the chosen anomaly's row once the list has been drawn.

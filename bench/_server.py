@@ -274,7 +274,9 @@ class Dash:
         self.deps: list[dict[str, Any]] = resp.json()
 
     def find(self, output_part: str) -> dict[str, Any]:
-        found = [d for d in self.deps if output_part in d["output"]]
+        """The callback with this output; the ones that share it (allow_duplicate,
+        "id.prop@hash") are other callbacks."""
+        found = [d for d in self.deps if output_part in d["output"].strip(".").split("...")]
         if len(found) != 1:
             raise LookupError(f"{len(found)} callbacks have an output like '{output_part}'")
         return found[0]

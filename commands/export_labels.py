@@ -37,5 +37,9 @@ def export_labels(ctx: click.Context, fmt: str, out: Path, history: bool) -> Non
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
-    what = "label events" if history else "labelled anomalies"
+    one = len(frame) == 1
+    if history:
+        what = "label event" if one else "label events"
+    else:
+        what = "labelled anomaly" if one else "labelled anomalies"
     click.echo(f"{len(frame):,} {what} written to {out} ({fmt}).")

@@ -22,26 +22,7 @@ from errors import InvalidInput, Unavailable, VigilError
 
 MIN_CONTEXT = timedelta(minutes=5)
 #: What show_detail returns when nothing is chosen; see the page's callback outputs.
-NOTHING = (None, EMPTY_FIGURE, "", None, None, "", "", [], None, None, "g-3 d-none", "")
-
-
-def neighbour(
-    order: list[str], selected: str | None, position: int, step: int
-) -> tuple[str, int] | None:
-    """The anomaly `step` places from the chosen one in the queue, and its index.
-
-    A chosen anomaly that left the queue (labelled under a status filter) is
-    replaced by the one that took its place, so j keeps walking forward.
-    """
-    if not order:
-        return None
-    if selected in order:
-        index = order.index(selected) + step
-    elif selected is None:
-        index = 0 if step > 0 else len(order) - 1
-    else:
-        index = min(max(position, 0), len(order)) - (1 if step < 0 else 0)
-    return (order[index], index) if 0 <= index < len(order) else None
+NOTHING = (None, EMPTY_FIGURE, "", None, None, "", "", [], None, "g-3 d-none", "")
 
 
 def context_figure(
@@ -103,23 +84,6 @@ def _details_text(details: str | None) -> str:
         return details
 
 
-def _draft_note(draft: dict[str, Any] | None) -> dbc.Alert | None:
-    if not draft:
-        return None
-    if draft.get("pending"):
-        text = (
-            "Not saved yet: the store did not answer"
-            + (f" ({draft['error']})" if draft.get("error") else "")
-            + ". The label is kept in this browser and retried every few seconds."
-        )
-        return dbc.Alert(text, color="warning", id="anomalies-draft-pending", className="py-2")
-    if draft.get("error"):
-        return dbc.Alert(
-            f"Not saved: {draft['error']}", color="danger", className="py-2 vigil-error"
-        )
-    return dbc.Alert("Unsaved changes, kept in this browser.", color="info", className="py-2 small")
-
-
 def detail_outputs(
     selected: str | None, drafts: dict[str, Any], order: list[str], dragmode: str = "zoom"
 ) -> tuple:
@@ -139,7 +103,7 @@ def detail_outputs(
         )
         types = rt.store.anomaly_types()
     except VigilError as exc:
-        return (error_alert(exc, id="anomalies-detail-error"), *NOTHING[1:10], "g-3", "")
+        return (error_alert(exc, id="anomalies-detail-error"), *NOTHING[1:9], "g-3", "")
     latest = anomaly.history[-1] if anomaly.history else None
     label = {
         "verified": latest.verified if latest else None,
@@ -159,7 +123,6 @@ def detail_outputs(
         values.get("anomaly_type") or "",
         values.get("comment") or "",
         type_options(types),
-        _draft_note(draft),
         {
             "anomaly_id": selected,
             "label": label,
@@ -180,25 +143,27 @@ def save_outputs(
     selected: str | None,
     form: tuple[str | None, str | None, str | None],
     shown: dict[str, Any] | None,
-    order: list[str],
-    position: int,
     advance: bool,
 ) -> tuple:
-    """(save result, status, saved event, selected, position) of a Save or Save & next."""
-    keep = (no_update, no_update)
+    """(save result, status, saved event) of a Save or Save & next."""
     if not selected or not shown or shown.get("anomaly_id") != selected:
-        return None, error_alert(InvalidInput("choose an anomaly first")), no_update, *keep
+        return None, error_alert(InvalidInput("choose an anomaly first")), no_update
     base = (shown.get("label") or {}).get("base")
     try:
         user = require("labeller")
         verified, anomaly_type, comment = label_fields(*form)
     except VigilError as exc:
         result = {"anomaly_id": selected, "outcome": "refused", "message": exc.message}
-        return result, error_alert(exc, id="anomalies-save-error"), no_update, *keep
+        return result, error_alert(exc, id="anomalies-save-error"), no_update
     content = {"verified": verified, "anomaly_type": anomaly_type, "comment": comment}
     key = form_key(selected, base, content, user.name)
-    result = {"anomaly_id": selected, "key": key, "base": base, "content": content}
-    following = neighbour(order, selected, position, 1) if advance else None
+    result = {
+        "anomaly_id": selected,
+        "key": key,
+        "base": base,
+        "content": content,
+        "advance": advance,
+    }
     try:
         event = save_label(
             runtime().store,
@@ -216,17 +181,14 @@ def save_outputs(
             "every few seconds; nothing you entered is lost."
         )
         status = dbc.Alert(text, color="warning", id="anomalies-save-pending")
-        return result, status, no_update, *keep
+        return result, status, no_update
     except VigilError as exc:
         result.update(outcome="refused", message=exc.message)
-        return result, error_alert(exc, id="anomalies-save-error"), no_update, *keep
+        return result, error_alert(exc, id="anomalies-save-error"), no_update
     result["outcome"] = "saved"
     said = f"Saved {event.created:%H:%M:%S} UTC: {_summary(verified, anomaly_type)}."
-    if advance and following is None:
-        said += " That was the last anomaly of this queue."
     status = html.Span(said, id="anomalies-save-ok", className="text-success small")
-    moved = following if following else keep
-    return result, status, event.event_id, *moved
+    return result, status, event.event_id
 
 
 def undo_outputs(selected: str | None, shown: dict[str, Any] | None) -> tuple:

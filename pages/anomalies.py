@@ -22,7 +22,6 @@ from dash import (
     ctx,
     dcc,
     html,
-    no_update,
 )
 
 from components.alerts import error_alert
@@ -31,6 +30,7 @@ from components.label_drafts import DRAFTS, RETRIED
 from components.label_form import label_form, shortcut_legend
 from components.mark_anomaly import (
     drag_choice,
+    drag_mode,
     mark_context,
     mark_id,
     mark_panel,
@@ -42,7 +42,7 @@ from context import runtime
 from data.store import SORTS, STATUSES, AnomalyFilter
 from errors import VigilError
 from pages._anomaly_filters import FILTERS, control_id, filter_controls, parse_filters
-from pages._anomaly_review import detail_outputs, neighbour, save_outputs, undo_outputs
+from pages._anomaly_review import detail_outputs, save_outputs, undo_outputs
 
 dash.register_page(__name__, path="/anomalies", name="Anomalies", order=2)
 
@@ -101,7 +101,7 @@ def layout(id: str | None = None, **params: Any) -> html.Div:
                     ],
                     className="d-flex justify-content-between align-items-center mb-2",
                 ),
-                html.Div(id="anomalies-draft-note"),
+                html.Div(id="anomalies-draft-note", role="status"),
                 label_form("anomalies"),
                 html.Div(id="anomalies-save-status", className="mt-2", role="status"),
                 html.H6("Label history", className="mt-3"),
@@ -134,7 +134,7 @@ def layout(id: str | None = None, **params: Any) -> html.Div:
             ),
             html.Div(id="anomalies-list", className="anomalies-list"),
             dcc.Store(id=SELECTED, data=id),
-            dcc.Store(id=POSITION, data=0),
+            dcc.Store(id=POSITION, data={"index": 0, "prev": 0, "next": 0}),
             dcc.Store(id=ORDER, data=[]),
             dcc.Store(id=SAVED),
             dcc.Store(id=SHOWN),
@@ -184,37 +184,6 @@ def sync_url(*args: Any) -> str:
 
 
 @callback(
-    Output(SELECTED, "data"),
-    Output(POSITION, "data"),
-    Input({"type": "anomalies-row", "id": ALL}, "n_clicks"),
-    Input("anomalies-prev", "n_clicks"),
-    Input("anomalies-next", "n_clicks"),
-    State(ORDER, "data"),
-    State(SELECTED, "data"),
-    State(POSITION, "data"),
-    prevent_initial_call=True,
-)
-def select(
-    rows: list[int | None],
-    _prev: int | None,
-    _next: int | None,
-    order: list[str],
-    selected: str | None,
-    position: int,
-) -> tuple:
-    """A row clicked, or a step through the queue (j / k)."""
-    trigger = ctx.triggered_id
-    if isinstance(trigger, dict):
-        if not ctx.triggered[0]["value"]:  # a row (re)drawn, not clicked
-            return no_update, no_update
-        chosen = trigger["id"]
-        return chosen, order.index(chosen) if chosen in order else position
-    step = -1 if trigger == "anomalies-prev" else 1
-    found = neighbour(order, selected, position, step)
-    return found if found else (no_update, no_update)
-
-
-@callback(
     Output("anomalies-facts", "children"),
     Output("anomalies-context-graph", "figure"),
     Output("anomalies-details", "children"),
@@ -223,7 +192,6 @@ def select(
     Output("anomalies-type", "value"),
     Output("anomalies-comment", "value"),
     Output("anomalies-type-options", "children"),
-    Output("anomalies-draft-note", "children"),
     Output(SHOWN, "data"),
     Output("anomalies-review", "className"),
     Output("anomalies-position-text", "children"),
@@ -231,19 +199,20 @@ def select(
     Input(SAVED, "data"),
     State(DRAFTS, "data"),
     State(ORDER, "data"),
+    State(mark_id("drag", "anomalies"), "value"),
 )
-def show_detail(selected: str | None, _saved: Any, drafts: dict | None, order: list[str]) -> tuple:
+def show_detail(
+    selected: str | None, _saved: Any, drafts: dict | None, order: list[str], drag: str | None
+) -> tuple:
     """The chosen anomaly in context, its history, and the form with its label (or the
     draft this browser kept of it)."""
-    return detail_outputs(selected, drafts or {}, order or [])
+    return detail_outputs(selected, drafts or {}, order or [], drag_mode(drag))
 
 
 @callback(
     Output(SAVE_RESULT, "data"),
     Output("anomalies-save-status", "children"),
     Output(SAVED, "data"),
-    Output(SELECTED, "data", allow_duplicate=True),
-    Output(POSITION, "data", allow_duplicate=True),
     Input("anomalies-save", "n_clicks"),
     Input("anomalies-save-next", "n_clicks"),
     State(SELECTED, "data"),
@@ -251,8 +220,6 @@ def show_detail(selected: str | None, _saved: Any, drafts: dict | None, order: l
     State("anomalies-type", "value"),
     State("anomalies-comment", "value"),
     State(SHOWN, "data"),
-    State(ORDER, "data"),
-    State(POSITION, "data"),
     prevent_initial_call=True,
     running=[
         (Output("anomalies-save", "disabled"), True, False),
@@ -267,14 +234,11 @@ def save(
     anomaly_type: str | None,
     comment: str | None,
     shown: dict | None,
-    order: list[str],
-    position: int,
 ) -> tuple:
-    """Store the label (S: and show the next anomaly); a failure keeps it as a draft."""
+    """Store the label (S: then the browser shows the next anomaly); a failure keeps it
+    as a draft."""
     advance = ctx.triggered_id == "anomalies-save-next"
-    return save_outputs(
-        selected, (verdict, anomaly_type, comment), shown, order or [], position, advance
-    )
+    return save_outputs(selected, (verdict, anomaly_type, comment), shown, advance)
 
 
 @callback(
@@ -311,6 +275,30 @@ clientside_callback(
     State(SHOWN, "data"),
     State(DRAFTS, "data"),
     prevent_initial_call=True,
+)
+
+# Stepping through the queue happens in the browser, one key press after the other:
+# a server round trip per step would let a quick "jj" read the same position twice.
+clientside_callback(
+    ClientsideFunction("vigilLabels", "select"),
+    Output(SELECTED, "data"),
+    Output(POSITION, "data"),
+    Input({"type": "anomalies-row", "id": ALL}, "n_clicks"),
+    Input("anomalies-prev", "n_clicks"),
+    Input("anomalies-next", "n_clicks"),
+    Input(SAVE_RESULT, "data"),
+    State(ORDER, "data"),
+    State(SELECTED, "data"),
+    State(POSITION, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("vigilLabels", "draftNote"),
+    Output("anomalies-draft-note", "children"),
+    Output("anomalies-draft-note", "className"),
+    Input(DRAFTS, "data"),
+    Input(SHOWN, "data"),
 )
 
 clientside_callback(

@@ -64,3 +64,25 @@ def test_load_demo_fills_and_then_replaces(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     second = {t: count_rows(tmp_path / "demo.db", t) for t in ("machine_readings", "anomalies")}
     assert second == first, "regenerating must replace the demo rows, not add to them"
+
+
+def test_export_labels_writes_csv_and_parquet(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"backend": "sqlite:///demo.db", "port_number": 8080}')
+    assert run("--config", str(config), "load-demo", "--days", "0.05").returncode == 0
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        conn.execute(
+            "INSERT INTO anomaly_feedback (event_id, anomaly_id, verified, author, created, "
+            "idempotency_key) SELECT 'e1', id, 1, 'ana', '2026-01-05 00:00:00', 'k1' "
+            "FROM anomalies ORDER BY id LIMIT 1"
+        )
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"labels.{fmt}"
+        result = run("--config", str(config), "export-labels", "--format", fmt, "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "1 labelled anomaly written" in result.stdout
+        assert out.stat().st_size > 0 and not (tmp_path / f"labels.{fmt}.partial").exists()
+    assert "ana" in (tmp_path / "labels.csv").read_text()
+    bad = run("--config", str(config), "export-labels", "--out", str(tmp_path / "no" / "x.csv"))
+    assert bad.returncode != 0 and "cannot write" in bad.stderr
+    assert "Traceback" not in bad.stderr

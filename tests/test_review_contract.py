@@ -3,11 +3,14 @@ undo, analysts' own anomalies, concurrent labels, exports' event list."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
+from data.label_export import COLUMNS, FORMATS, label_frame, write_labels
 from data.labels import ANALYST, mark_anomaly, save_label, undo_label
 from data.store import AnomalyFilter, Store
 from errors import InvalidInput, NotFound
@@ -207,3 +210,34 @@ def test_feedback_events_list_every_event_once_oldest_first(store: Store) -> Non
     events = store.feedback_events()
     assert [(e.anomaly_id, e.author) for e in events] == [("a1", "ana"), ("a2", "bo")]
     assert store.anomaly_types() == []
+
+
+def test_label_export_latest_and_history(store: Store) -> None:
+    add_anomaly(store, "a1", "M1", 0.9)
+    add_anomaly(store, "a2", "M2", 0.2)
+    add_anomaly(store, "a3", "M1", 0.5)  # never labelled: not exported
+    save_label(store, "a1", author="ana", idempotency_key="x1", verified=True, anomaly_type="s")
+    save_label(store, "a2", author="bo", idempotency_key="x2", verified=False, comment="noise")
+    save_label(store, "a1", author="bo", idempotency_key="x3", verified=False)
+    latest = label_frame(store)
+    assert list(latest["anomaly_id"]) == ["a2", "a1"]  # in the order they were last labelled
+    assert list(latest["verified"]) == [False, False]
+    first = latest.set_index("anomaly_id").loc["a1"]
+    assert (first.table_name, first.entity_id, first.score, first.author) == (
+        "machine_readings",
+        "M1",
+        0.9,
+        "bo",
+    )
+    assert first.anomaly_type == "s"  # a save of the verdict alone kept the type
+    history = label_frame(store, history=True)
+    assert list(history["anomaly_id"]) == ["a1", "a2", "a1"]
+    assert list(history.columns) == list(COLUMNS)
+    for fmt in FORMATS:
+        buffer = io.BytesIO()
+        write_labels(history, fmt, buffer)
+        buffer.seek(0)
+        back = pd.read_csv(buffer) if fmt == "csv" else pd.read_parquet(buffer)
+        assert list(back["author"]) == ["ana", "bo", "bo"], fmt
+    with pytest.raises(InvalidInput, match="format must be one of csv, parquet"):
+        write_labels(history, "xlsx", io.BytesIO())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -148,6 +151,40 @@ def choose_option(driver: WebDriver, dropdown_id: str, value: str) -> None:
     option.click()
 
 
+def post_json(url: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def callback_body(server_url: str, output: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The body the browser sends for the callback with `output` ("id.property"), with
+    chosen values of its inputs and states (keyed by component id), as an attacker
+    would craft it."""
+    with urllib.request.urlopen(server_url + "/_dash-dependencies", timeout=30) as response:
+        deps = json.loads(response.read())
+    (dep,) = [d for d in deps if output in d["output"].strip(".").split("...")]
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in dep["output"].strip(".").split("...")
+    ]
+
+    def filled(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**spec, "value": values.get(spec["id"])} for spec in specs]
+
+    changed = [f"{spec['id']}.{spec['property']}" for spec in dep["inputs"]]
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": filled(dep["inputs"]),
+        "state": filled(dep["state"]),
+        "changedPropIds": changed,
+        "parsedChangedPropsIds": changed,
+    }
+
+
 # --- the checks for each page of the navbar ----------------------------------------------
 
 
@@ -173,14 +210,23 @@ def check_explore(driver: WebDriver) -> None:
 def check_anomalies(driver: WebDriver) -> None:
     wait(driver).until(lambda d: css(d, "#anomalies-list .anomalies-row"), "no anomaly rows")
     wait(driver).until(lambda d: re.search(r"\d", text_of(d, "anomalies-counts")), "no counts")
-    for element_id in ("anomalies-table", "anomalies-status", "anomalies-entity"):
+    for name in ("table", "status", "entity", "type", "detector", "sort"):
+        element_id = f"anomalies-filter-{name}"
         assert css(driver, f"#{element_id}"), f"#{element_id} is missing"
+    assert css(driver, "#anomalies-keys kbd"), "the keyboard shortcuts are not listed"
+
+
+def check_labels(driver: WebDriver) -> None:
+    wait(driver).until(lambda d: css(d, "#labels-detectors"), "no agreement per detector")
+    assert css(driver, "#labels-types"), "no agreement per anomaly type"
+    assert len(css(driver, "#labels-exports button")) == 4, "the four downloads are missing"
 
 
 PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/": check_overview,
     "/explore": check_explore,
     "/anomalies": check_anomalies,
+    "/labels": check_labels,
 }
 
 

@@ -73,12 +73,12 @@ def test_unknown_path_renders_404(driver: WebDriver, server_url: str) -> None:
 
 def test_anomaly_row_opens_its_detail(driver: WebDriver, server_url: str) -> None:
     open_page(driver, server_url + "/anomalies")
-    link = wait(driver).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "#anomalies-list .anomalies-row td a"),
-        "no anomaly row with a link",
+    row = wait(driver).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#anomalies-list tr.anomalies-row"),
+        "no anomaly row",
     )
-    anomaly_id = link.text
-    link.click()
+    anomaly_id = row.find_element(By.CSS_SELECTOR, "td").text
+    row.click()
     wait(driver).until(lambda d: query(d).get("id") == anomaly_id, "the URL did not get the id")
     title = wait(driver).until(lambda d: text_of(d, "anomalies-detail-title"), "no detail card")
     assert anomaly_id in title
