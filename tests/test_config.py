@@ -53,7 +53,7 @@ def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> 
         ({**BASE, "init_cols_for_plot": [1, 2]}, "'init_cols_for_plot' must be a list of str"),
         ({**BASE, "backend": "mysql://x"}, "'backend' must be a URL starting with sqlite://"),
         ({**BASE, "max_points": 3}, "'max_points' must be an integer of at least 16"),
-        ({**BASE, "demo_days": 0}, "'demo_days' must be a number above 0"),
+        ({**BASE, "demo_days": 0.01}, "'demo_days' must be a number of days of at least 0.0417"),
         ({**BASE, "scaler": "zscore"}, "'scaler' must be standard, minmax or robust"),
         ({"port_number": 8080}, "required key 'backend' is missing"),
         ({"backend": "sqlite:///x.db"}, "required key 'port_number' is missing"),
