@@ -126,6 +126,11 @@
         return next;
       },
 
+      // The list is stale when a save happened since it was last read.
+      relist: function (shown, saved, listed) {
+        return saved && saved !== listed ? saved : NO();
+      },
+
       // What the form holds that the store does not, in words.
       draftNote: function (drafts, shown) {
         var draft = shown && shown.anomaly_id ? (drafts || {})[shown.anomaly_id] : null;

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from sqlalchemy import create_engine, text
 
@@ -109,6 +110,16 @@ def open_queue(browser: webdriver.Chrome, url: str, anomaly_id: str) -> None:
     time.sleep(0.5)  # let the list and the form settle
 
 
+def click_until(browser: webdriver.Chrome, button: str, mode: str) -> tuple[float, str]:
+    try:
+        return browser.execute_async_script(CLICK_UNTIL, button, mode)
+    except TimeoutException:
+        status = browser.execute_script(
+            "return document.getElementById('anomalies-save-status').textContent"
+        )
+        raise RuntimeError(f"{button} never showed its result; status: {status!r}") from None
+
+
 def flip(browser: webdriver.Chrome, verdict: str) -> None:
     browser.execute_script(
         f"document.querySelector('#anomalies-verified input[value=\"{verdict}\"]').click()"
@@ -129,15 +140,13 @@ def measure(backend_name: str, backend: str, saves: int, steps: int) -> dict[str
             save_ms = []
             for i in range(saves):
                 flip(browser, "yes" if i % 2 == 0 else "no")
-                save_ms.append(
-                    browser.execute_async_script(CLICK_UNTIL, "anomalies-save", "save")[0]
-                )
+                save_ms.append(click_until(browser, "anomalies-save", "save")[0])
             stored = len(store.anomaly(ids[0]).history) - before
             open_queue(browser, url, ids[0])
             next_ms = []
             for i in range(min(steps, len(ids) - 1)):
                 flip(browser, "yes")
-                ms, shown = browser.execute_async_script(CLICK_UNTIL, "anomalies-save-next", "next")
+                ms, shown = click_until(browser, "anomalies-save-next", "next")
                 if ids[i + 1] not in shown:
                     raise RuntimeError(f"save & next showed {shown!r}, expected {ids[i + 1]}")
                 next_ms.append(ms)

@@ -25,6 +25,12 @@ MIN_CONTEXT = timedelta(minutes=5)
 NOTHING = (None, EMPTY_FIGURE, "", None, None, "", "", [], None, "g-3 d-none", "")
 
 
+def context_columns(store: Store, anomaly: Anomaly) -> list[str]:
+    """The anomaly's metric columns; all the table's metrics if it names none."""
+    metrics = [c.name for c in store.columns(anomaly.table_name) if c.role == "metric"]
+    return [c for c in anomaly.columns if c in metrics] or metrics
+
+
 def context_figure(
     store: Store,
     anomaly: Anomaly,
@@ -33,10 +39,9 @@ def context_figure(
     scaler: str,
     dragmode: str = "zoom",
 ) -> dict[str, Any]:
-    """The anomaly's columns (all the table's metrics if it names none) around it, its
-    region shaded; as much context again on each side as the anomaly lasts."""
-    metrics = [c.name for c in store.columns(anomaly.table_name) if c.role == "metric"]
-    columns = [c for c in anomaly.columns if c in metrics] or metrics
+    """The anomaly's columns around it, its region shaded; as much context again on
+    each side as the anomaly lasts."""
+    columns = context_columns(store, anomaly)
     pad = max(anomaly.end - anomaly.start, MIN_CONTEXT)
     entity_column = store.entity_column(anomaly.table_name)
     filters = {entity_column: anomaly.entity_id} if entity_column and anomaly.entity_id else None
@@ -85,21 +90,33 @@ def _details_text(details: str | None) -> str:
 
 
 def detail_outputs(
-    selected: str | None, drafts: dict[str, Any], order: list[str], dragmode: str = "zoom"
+    selected: str | None,
+    drafts: dict[str, Any],
+    order: list[str],
+    dragmode: str = "zoom",
+    saved_only: bool = False,
 ) -> tuple:
-    """Every output of show_detail (see the page), for the anomaly `selected`."""
+    """Every output of show_detail (see the page), for the anomaly `selected`.
+
+    After a save of the same anomaly (`saved_only`) the chart and the form stay as
+    they are: the analyst may already be changing the form for the next save.
+    """
     if not selected:
         return NOTHING
     rt = runtime()
     try:
         anomaly = rt.store.anomaly(selected)
-        figure = context_figure(
-            rt.store,
-            anomaly,
-            rt.config.max_points,
-            rt.config.scale_data,
-            rt.config.scaler,
-            dragmode,
+        figure = (
+            None
+            if saved_only
+            else context_figure(
+                rt.store,
+                anomaly,
+                rt.config.max_points,
+                rt.config.scale_data,
+                rt.config.scaler,
+                dragmode,
+            )
         )
         types = rt.store.anomaly_types()
     except VigilError as exc:
@@ -114,21 +131,31 @@ def detail_outputs(
     draft = drafts.get(selected) if isinstance(drafts.get(selected), dict) else None
     values = draft or label
     where = f"{order.index(selected) + 1} of {len(order)}" if selected in order else ""
+    columns = (
+        [c for c in anomaly.columns] if figure is None else [t["name"] for t in figure["data"]]
+    )
+    form = (
+        (no_update,) * 3
+        if saved_only
+        else (
+            form_verdict(values.get("verified")),
+            values.get("anomaly_type") or "",
+            values.get("comment") or "",
+        )
+    )
     return (
         facts(anomaly),
-        figure,
+        no_update if figure is None else figure,
         _details_text(anomaly.details),
         label_history(anomaly.history),
-        form_verdict(values.get("verified")),
-        values.get("anomaly_type") or "",
-        values.get("comment") or "",
+        *form,
         type_options(types),
         {
             "anomaly_id": selected,
             "label": label,
             "table": anomaly.table_name,
             "entity": anomaly.entity_id,
-            "columns": [t["name"] for t in figure["data"]],
+            "columns": columns,
         },
         "g-3",
         where,

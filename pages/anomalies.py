@@ -54,6 +54,8 @@ ORDER = "anomalies-order"
 SAVED = "anomalies-saved"
 SHOWN = "anomalies-shown"
 SAVE_RESULT = "anomalies-save-result"
+#: The save the list last showed; set once the anomaly view has caught up with a save.
+LISTED = "anomalies-listed"
 FILTER_INPUTS = [Input(control_id(name), "value") for name in FILTERS]
 
 
@@ -139,6 +141,7 @@ def layout(id: str | None = None, **params: Any) -> html.Div:
             dcc.Store(id=SAVED),
             dcc.Store(id=SHOWN),
             dcc.Store(id=SAVE_RESULT),
+            dcc.Store(id=LISTED),
             dcc.Store(id=QUERY),
             mark_store("anomalies"),
         ]
@@ -151,7 +154,7 @@ def layout(id: str | None = None, **params: Any) -> html.Div:
     Output("anomalies-message", "children"),
     Output(ORDER, "data"),
     *FILTER_INPUTS,
-    Input(SAVED, "data"),
+    Input(LISTED, "data"),
     Input(RETRIED, "data"),
     State(DRAFTS, "data"),
 )
@@ -206,7 +209,8 @@ def show_detail(
 ) -> tuple:
     """The chosen anomaly in context, its history, and the form with its label (or the
     draft this browser kept of it)."""
-    return detail_outputs(selected, drafts or {}, order or [], drag_mode(drag))
+    saved_only = list(ctx.triggered_prop_ids) == [f"{SAVED}.data"]
+    return detail_outputs(selected, drafts or {}, order or [], drag_mode(drag), saved_only)
 
 
 @callback(
@@ -272,7 +276,7 @@ clientside_callback(
     Input("anomalies-verified", "value"),
     Input("anomalies-type", "value"),
     Input("anomalies-comment", "value"),
-    State(SHOWN, "data"),
+    Input(SHOWN, "data"),
     State(DRAFTS, "data"),
     prevent_initial_call=True,
 )
@@ -290,6 +294,17 @@ clientside_callback(
     State(ORDER, "data"),
     State(SELECTED, "data"),
     State(POSITION, "data"),
+    prevent_initial_call=True,
+)
+
+# After a save the list is read again only once the anomaly view (the next one, after
+# Save & next) has been drawn: both at once would make the view wait for the list.
+clientside_callback(
+    ClientsideFunction("vigilLabels", "relist"),
+    Output(LISTED, "data"),
+    Input(SHOWN, "data"),
+    State(SAVED, "data"),
+    State(LISTED, "data"),
     prevent_initial_call=True,
 )
 
