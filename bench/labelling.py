@@ -26,23 +26,19 @@ import json
 import sys
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import machine_note, percentile, serve, workspace
 from data import open_store
 from settings import load_config
+from tests.conftest import postgres_schema
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 CLICK_UNTIL = """
 const [buttonId, mode, done] = arguments;
 const graph = () => document.querySelector('#anomalies-context-graph .js-plotly-plot');
@@ -73,20 +69,6 @@ def chromium() -> webdriver.Chrome:
     browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     browser.set_script_timeout(30)
     return browser
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg2://"))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 def wait_for(browser: webdriver.Chrome, script: str, seconds: float = 30) -> Any:

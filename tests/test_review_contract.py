@@ -148,18 +148,21 @@ def test_two_analysts_at_once_both_kept_latest_wins(store: Store) -> None:
     assert found.status == {True: "verified", False: "rejected"}[found.history[-1].verified]
 
 
+#: A range of M1's current marked by analyst ana.
+MARK = {
+    "table": "machine_readings",
+    "entity": "M1",
+    "columns": ["current"],
+    "start": START + timedelta(seconds=60),
+    "end": START + timedelta(seconds=90),
+    "author": "ana",
+    "idempotency_key": "mark-1",
+}
+
+
 def test_analyst_marks_a_missed_anomaly_once(store: Store) -> None:
     store.write("machine_readings", machine_frame("M1", 600))
-    args = {
-        "table": "machine_readings",
-        "entity": "M1",
-        "columns": ["current"],
-        "start": START + timedelta(seconds=60),
-        "end": START + timedelta(seconds=90),
-        "author": "ana",
-        "idempotency_key": "mark-1",
-        "anomaly_type": "dropout",
-    }
+    args = {**MARK, "anomaly_type": "dropout"}
     marked = mark_anomaly(store, **args)
     again = mark_anomaly(store, **args)
     assert again.id == marked.id
@@ -185,18 +188,8 @@ def test_a_bad_mark_writes_nothing(
     store: Store, change: dict, error: type[Exception], message: str
 ) -> None:
     store.write("machine_readings", machine_frame("M1", 600))
-    args = {
-        "table": "machine_readings",
-        "entity": "M1",
-        "columns": ["current"],
-        "start": START + timedelta(seconds=60),
-        "end": START + timedelta(seconds=90),
-        "author": "ana",
-        "idempotency_key": "mark-1",
-        **change,
-    }
     with pytest.raises(error, match=message):
-        mark_anomaly(store, **args)
+        mark_anomaly(store, **{**MARK, **change})
     assert store.anomalies() == []
     assert store.feedback_events() == []
 
