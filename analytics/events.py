@@ -39,8 +39,8 @@ class EventMerger:
             piece = Event(
                 scores.index[start],
                 scores.index[stop - 1],
-                stop - start,
-                values[peak],
+                int(stop - start),
+                float(values[peak]),
                 scores.index[peak],
             )
             self._open = piece if self._open is None else _joined(self._open, piece)
