@@ -22,8 +22,8 @@ class PCAT2Q(Detector):
     """T² and Q of a PCA keeping `variance` of the normal period's variance.
 
     Limits are the textbook ones at confidence `alpha`: T² from the F
-    distribution, Q from Jackson and Mudholkar (1979); the score is the larger
-    of T²/limit and Q/limit, so 1 is the control limit.
+    distribution, Q from Box's chi-squared approximation; the score is the
+    larger of T²/limit and Q/limit, so 1 is the control limit.
     """
 
     name = "pca-t2q"
@@ -111,13 +111,12 @@ class WindowPCA(PCAT2Q):
 
 
 def _q_limit(residual_eigenvalues: np.ndarray, alpha: float) -> float | None:
-    """Jackson and Mudholkar's control limit of Q; None when no variance is left over."""
-    theta = [float((residual_eigenvalues**i).sum()) for i in (1, 2, 3)]
-    if theta[0] <= 0:
+    """Box's (1954) control limit of Q, g * chi2(h) with g = theta2 / theta1 and
+    h = theta1^2 / theta2 from the left-over eigenvalues; None when none is left.
+
+    Unlike Jackson and Mudholkar's it stays valid when those eigenvalues are far apart.
+    """
+    theta1, theta2 = float(residual_eigenvalues.sum()), float((residual_eigenvalues**2).sum())
+    if theta1 <= 0:
         return None
-    h0 = 1 - 2 * theta[0] * theta[2] / (3 * theta[1] ** 2)
-    c = stats.norm.ppf(alpha)
-    inner = (
-        c * np.sqrt(2 * theta[1] * h0**2) / theta[0] + 1 + theta[1] * h0 * (h0 - 1) / theta[0] ** 2
-    )
-    return float(theta[0] * inner ** (1 / h0))
+    return theta2 / theta1 * float(stats.chi2.ppf(alpha, theta1**2 / theta2))
