@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from google.cloud.bigquery import ScalarQueryParameter
 
 from data import readpath
 
@@ -30,10 +31,13 @@ def rows_query(
     filters: Mapping[str, str] | None,
 ) -> tuple[str, list[Any], list[Scan]]:
     """(sql, params, scans) of every row in [start, end]: e in epoch seconds, v0, v1, ..."""
-    from data.bigquery_store import Scan, _param, quote
+    from data.bigquery_store import Scan, quote
 
     t, time_name = store._time_sql(table)
-    params: list[Any] = [_param("start", "TIMESTAMP", start), _param("end", "TIMESTAMP", end)]
+    params: list[Any] = [
+        ScalarQueryParameter("start", "TIMESTAMP", start),
+        ScalarQueryParameter("end", "TIMESTAMP", end),
+    ]
     conds = [f"{t} >= @start", f"{t} <= @end", *store._filter_sql(table, filters, params)]
     values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(columns))
     sql = (

@@ -65,7 +65,6 @@ from data.feedback import check_feedback
 from data.m4 import m4_points, to_times
 from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
 from data.store import (
-    ROW_CHUNK,
     STATUSES,
     Anomaly,
     AnomalyFilter,
@@ -759,7 +758,7 @@ class BigQueryStore(Store):
         start: datetime,
         end: datetime,
         filters: Mapping[str, str] | None = None,
-        chunk_rows: int = ROW_CHUNK,
+        chunk_rows: int = Store.ROW_CHUNK,
     ) -> Iterator[pd.DataFrame]:
         from data import bigquery_rows
 

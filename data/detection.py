@@ -7,8 +7,10 @@ memory; consecutive anomalous rows become one anomaly. Nothing is written
 until the whole range is scored, and then in one all-or-nothing write, so a
 bad value late in the range leaves the anomaly table as it was.
 
-Each anomaly's id is derived from its table, entity, detector, version and
-span, so running the same detection again proposes nothing twice.
+An anomaly runs from its first anomalous row to one sampling interval (the
+training rows' median spacing) after its last, so a single row has a span
+too. Its id is derived from its table, entity, detector, version and span, so
+running the same detection again proposes nothing twice.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from analytics.detect import BEST, Detector, make_detector
 from analytics.events import Event, EventMerger
 from analytics.scan import scan
 from data import readpath
-from data.store import ROW_CHUNK, AnomalyFilter, Store
+from data.store import AnomalyFilter, Store
 from data.times import as_utc, utc_now
 from errors import InvalidInput
 
@@ -65,7 +67,7 @@ def run_detection(
     store: Store,
     request: DetectionRequest,
     progress: Progress | None = None,
-    chunk_rows: int = ROW_CHUNK,
+    chunk_rows: int = Store.ROW_CHUNK,
 ) -> DetectionResult:
     """Fit, scan and write; VigilError for bad input, with nothing written."""
     train, span = (
@@ -82,7 +84,7 @@ def run_detection(
     for i, entity in enumerate(entities):
         filters = None if entity is None else {str(entity_column): entity}
         try:
-            detector = _fitted(store, request, train, filters)
+            detector, step = _fitted(store, request, train, filters)
             merger = EventMerger()
             chunks = store.read_rows(request.table, request.columns, *span, filters, chunk_rows)
             for scores, flags in scan(detector, _reported(chunks, span, i, len(entities), report)):
@@ -92,7 +94,7 @@ def run_detection(
             if entity is None:
                 raise
             raise InvalidInput(f"{entity_column} '{entity}': {exc.message}") from None
-        records += [_record(request, train, detector, entity, e) for e in merger.finish()]
+        records += [_record(request, train, detector, entity, e, step) for e in merger.finish()]
     fresh = _new(store, request, span, records)
     if fresh:
         store.write("anomalies", pd.DataFrame(fresh))
@@ -156,7 +158,8 @@ def _fitted(
     request: DetectionRequest,
     train: tuple[datetime, datetime],
     filters: Mapping[str, str] | None,
-) -> Detector:
+) -> tuple[Detector, pd.Timedelta]:
+    """The fitted detector, and the usual spacing of the training rows."""
     frames, rows = [], 0
     for chunk in store.read_rows(request.table, request.columns, *train, filters):
         rows += len(chunk)
@@ -171,7 +174,15 @@ def _fitted(
             f"the training range {train[0].isoformat()}..{train[1].isoformat()} holds no rows "
             f"of '{request.table}': choose a period with data"
         )
-    return make_detector(request.detector).fit(pd.concat(frames))
+    rows_seen = pd.concat(frames)
+    return make_detector(request.detector).fit(rows_seen), _spacing(rows_seen.index)
+
+
+def _spacing(times: pd.Index) -> pd.Timedelta:
+    """The median time between consecutive rows (1 s when no two rows differ in time)."""
+    gaps = pd.Series(times).diff()
+    gaps = gaps[gaps > pd.Timedelta(0)]
+    return gaps.median() if len(gaps) else pd.Timedelta(seconds=1)
 
 
 def _reported(
@@ -195,7 +206,11 @@ def _record(
     detector: Detector,
     entity: str | None,
     event: Event,
+    step: pd.Timedelta,
 ) -> dict[str, object]:
+    # An anomaly covers its rows' sampling intervals: from its first row to one
+    # interval after its last, so that even a single row has a span to show.
+    end = event.end + step
     details = {
         "rows": event.rows,
         "peak": event.peak.isoformat(),
@@ -203,13 +218,11 @@ def _record(
         "train": [train[0].isoformat(), train[1].isoformat()],
     }
     return {
-        "id": anomaly_id(
-            request.table, entity, detector.name, detector.version, event.start, event.end
-        ),
+        "id": anomaly_id(request.table, entity, detector.name, detector.version, event.start, end),
         "table_name": request.table,
         "entity_id": entity,
         "start": event.start,
-        "end": event.end,
+        "end": end,
         "columns": ",".join(request.columns),
         "score": round(float(event.score), 6),
         "detector": detector.name,

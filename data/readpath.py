@@ -113,6 +113,11 @@ def check_range(
     return start, end
 
 
+def rows_frame(epochs: np.ndarray, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Raw rows as `Store.read_rows` returns them: floats indexed by UTC time."""
+    return pd.DataFrame(dict(values), index=to_times(epochs).rename("time"), dtype=float)
+
+
 def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
@@ -204,11 +209,6 @@ def series_read(
         times = to_times(epochs)
         series.append(Series(column, times, pd.Series(values, index=times)))
     return SeriesRead(table, start, end, series, rows, buckets)
-
-
-def rows_frame(epochs: np.ndarray, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Raw rows as `Store.read_rows` returns them: floats indexed by UTC time."""
-    return pd.DataFrame(dict(values), index=to_times(epochs).rename("time"), dtype=float)
 
 
 def anomaly_from_row(row: Mapping[str, Any], status: Status) -> Anomaly:

@@ -46,7 +46,6 @@ from data.sql_rollups import SQLRollups
 from data.sql_values import arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
 from data.store import (
-    ROW_CHUNK,
     STATUSES,
     Anomaly,
     AnomalyFilter,
@@ -270,7 +269,7 @@ class SQLStore(Store):
         start: datetime,
         end: datetime,
         filters: Mapping[str, str] | None = None,
-        chunk_rows: int = ROW_CHUNK,
+        chunk_rows: int = Store.ROW_CHUNK,
     ) -> Iterator[pd.DataFrame]:
         tbl = self._table(table)
         start, end = readpath.check_rows(self, table, columns, start, end, chunk_rows, filters)

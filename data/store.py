@@ -21,8 +21,6 @@ from errors import NotFound
 Role = Literal["time", "metric", "label", "id"]
 Status = Literal["unlabelled", "verified", "rejected"]
 STATUSES: tuple[Status, ...] = ("unlabelled", "verified", "rejected")
-#: Rows per frame of `Store.read_rows`.
-ROW_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -161,6 +159,9 @@ class Store(abc.ABC):
         bucket the first, last, minimum and maximum, from the rollup pyramid
         or the raw rows. `SeriesRead.buckets` says which buckets were used.
         """
+
+    #: Rows per frame of `read_rows`.
+    ROW_CHUNK = 50_000
 
     @abc.abstractmethod
     def read_rows(

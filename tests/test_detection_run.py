@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -51,7 +52,11 @@ def test_a_fault_becomes_one_anomaly_and_a_second_run_adds_nothing(store: Store)
     assert (found.detector, found.version) == ("window-ensemble", "1")
     assert abs(found.start - FAULT[0]) <= timedelta(seconds=20)
     assert abs(found.end - FAULT[1]) <= timedelta(seconds=20)
-    assert found.score > 2.25 and '"rows":' in found.details
+    assert (
+        '"rows": ' in found.details
+        and (found.end - found.start).total_seconds() == (json.loads(found.details)["rows"])
+    )  # 1 s rows: one second per row, the last included
+    assert found.score > 2.25
     assert found.id == anomaly_id(
         "machine_readings", "M1", "window-ensemble", "1", found.start, found.end
     )
@@ -76,6 +81,16 @@ def test_entities_can_be_named_and_tables_without_entities_run_whole(store: Stor
     assert store.anomalies()[0].entity_id is None
     with pytest.raises(InvalidInput, match="table 'plain' has no entity column"):
         run_detection(store, request(table="plain", columns=("x",), entities=("M1",)))
+
+
+def test_even_a_single_row_anomaly_has_a_span(store: Store) -> None:
+    frame = readings("M1", 1)
+    frame.loc[frame.index[900], "current"] += 200.0  # one spike
+    store.write("machine_readings", frame)
+    run_detection(store, request(detector="rolling-z", columns=("current",)))
+    spans = {a.end - a.start for a in store.anomalies()}
+    assert spans and min(spans) == timedelta(seconds=1)
+    assert any(a.start == START + timedelta(seconds=900) for a in store.anomalies())
 
 
 def with_gap(frame: pd.DataFrame) -> pd.DataFrame:
