@@ -576,6 +576,19 @@ class BigQueryStore(Store):
         points = {c: m4_points(*_m4_rows_points(raw, c), lo, width) for c in columns}
         return readpath.series_read(table, start, end, points, total, (lo, width))
 
+    def read_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None = None,
+        chunk_rows: int = Store.ROW_CHUNK,
+    ) -> Iterator[pd.DataFrame]:
+        from data import bigquery_rows
+
+        return bigquery_rows.read_rows(self, table, columns, start, end, filters, chunk_rows)
+
     def _read_buckets(
         self,
         table: str,
@@ -750,19 +763,6 @@ class BigQueryStore(Store):
         sql, params, scans = bigquery_rows.rows_query(self, table, columns, start, end, filters)
         rows = self._query(bigquery_rows.PURPOSE, sql, params, scans)
         return bigquery_rows.points(rows, columns)
-
-    def read_rows(
-        self,
-        table: str,
-        columns: Sequence[str],
-        start: datetime,
-        end: datetime,
-        filters: Mapping[str, str] | None = None,
-        chunk_rows: int = Store.ROW_CHUNK,
-    ) -> Iterator[pd.DataFrame]:
-        from data import bigquery_rows
-
-        return bigquery_rows.read_rows(self, table, columns, start, end, filters, chunk_rows)
 
     # -- the rollup pyramid (data/rollup.py) --------------------------------------
     def _rollup_plan(

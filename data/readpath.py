@@ -79,6 +79,12 @@ def check_read(
     return check_range(store, table, columns, start, end, filters)
 
 
+def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
+    unknown = [c for c in frame.columns if c not in known]
+    if unknown:
+        raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
+
+
 def check_rows(
     store: Store,
     table: str,
@@ -116,12 +122,6 @@ def check_range(
 def rows_frame(epochs: np.ndarray, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Raw rows as `Store.read_rows` returns them: floats indexed by UTC time."""
     return pd.DataFrame(dict(values), index=to_times(epochs).rename("time"), dtype=float)
-
-
-def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
-    unknown = [c for c in frame.columns if c not in known]
-    if unknown:
-        raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
 
 
 def bucket_width(start: datetime, end: datetime, max_points: int) -> float:
