@@ -60,7 +60,7 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 from sqlalchemy import Table
 from sqlalchemy.sql import sqltypes
 
-from data import readpath, rollup, schema
+from data import bigquery_rows, readpath, rollup, schema
 from data.bigquery_anomalies import BigQueryAnomalies
 from data.bigquery_sql import IDENTIFIER, TABLE_NAME, Job, Scan, bigquery_type, param, quote
 from data.m4 import m4_points, to_times
@@ -278,7 +278,14 @@ class BigQueryStore(Store):
             use_legacy_sql=False,
         )
 
-    def _run(self, purpose: str, sql: str, params: Sequence[Any], scans: Sequence[Scan]) -> Any:
+    def _run(
+        self,
+        purpose: str,
+        sql: str,
+        params: Sequence[Any],
+        scans: Sequence[Scan],
+        page_size: int | None = None,
+    ) -> Any:
         """One parameterised, labelled, capped query job, waited for; its RowIterator."""
         self._note(purpose, sql, params, scans)
         return self._client.query_and_wait(
@@ -289,6 +296,7 @@ class BigQueryStore(Store):
             wait_timeout=QUERY_TIMEOUT,
             retry=self._retry,
             job_retry=self._job_retry,
+            page_size=page_size,
         )
 
     def _query(
@@ -509,6 +517,17 @@ class BigQueryStore(Store):
         points = {c: m4_points(*_m4_rows_points(raw, c), lo, width) for c in columns}
         return readpath.series_read(table, start, end, points, total, (lo, width))
 
+    def read_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None = None,
+        chunk_rows: int = Store.ROW_CHUNK,
+    ) -> Iterator[pd.DataFrame]:
+        return bigquery_rows.read_rows(self, table, columns, start, end, filters, chunk_rows)
+
     def _read_buckets(
         self,
         table: str,
@@ -678,20 +697,9 @@ class BigQueryStore(Store):
         end: datetime,
         filters: Mapping[str, str] | None,
     ) -> readpath.Points:
-        t, time_name = self._time_sql(table)
-        params: list[Any] = [param("start", "TIMESTAMP", start), param("end", "TIMESTAMP", end)]
-        conds = [f"{t} >= @start", f"{t} <= @end", *self._filter_sql(table, filters, params)]
-        values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(columns))
-        sql = (
-            f"SELECT UNIX_MICROS({t}) / 1000000 AS e, {values} FROM {self._ref(table)} "
-            f"WHERE {' AND '.join(conds)} ORDER BY e"
-        )
-        scans = [Scan(table, (time_name, *columns, *(filters or {})), start, end)]
-        rows = self._query("read-rows", sql, params, scans)
-        e = np.array([r["e"] for r in rows], dtype=float)
-        return {
-            c: (e, np.array([r[f"v{i}"] for r in rows], dtype=float)) for i, c in enumerate(columns)
-        }
+        sql, params, scans = bigquery_rows.rows_query(self, table, columns, start, end, filters)
+        rows = self._query(bigquery_rows.PURPOSE, sql, params, scans)
+        return bigquery_rows.points(rows, columns)
 
     # -- the rollup pyramid (data/rollup.py) --------------------------------------
     def _rollup_plan(

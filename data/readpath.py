@@ -85,17 +85,9 @@ def check_read(
     filters: Mapping[str, str] | None,
 ) -> tuple[datetime, datetime]:
     """Everything `Store.read` refuses before a query; returns the range in UTC."""
-    if not columns:
-        raise InvalidInput("choose at least one column to plot")
-    check_columns(store, table, columns, {"metric"})
-    start, end = as_utc(start), as_utc(end)
-    if end <= start:
-        raise InvalidInput("the end of the range must come after its start")
     if not isinstance(max_points, int) or max_points < POINTS_PER_BUCKET:
         raise InvalidInput(f"max_points must be an integer of at least {POINTS_PER_BUCKET}")
-    if filters:
-        check_columns(store, table, list(filters), {"id", "label"})
-    return start, end
+    return check_range(store, table, columns, start, end, filters)
 
 
 def check_filter(filters: AnomalyFilter | None) -> AnomalyFilter:
@@ -122,6 +114,45 @@ def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
+
+
+def check_rows(
+    store: Store,
+    table: str,
+    columns: Sequence[str],
+    start: datetime,
+    end: datetime,
+    chunk_rows: int,
+    filters: Mapping[str, str] | None,
+) -> tuple[datetime, datetime]:
+    """Everything `Store.read_rows` refuses before a query; returns the range in UTC."""
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise InvalidInput("chunk_rows must be a positive integer")
+    return check_range(store, table, columns, start, end, filters)
+
+
+def check_range(
+    store: Store,
+    table: str,
+    columns: Sequence[str],
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, str] | None,
+) -> tuple[datetime, datetime]:
+    if not columns:
+        raise InvalidInput("choose at least one column to plot")
+    check_columns(store, table, columns, {"metric"})
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise InvalidInput("the end of the range must come after its start")
+    if filters:
+        check_columns(store, table, list(filters), {"id", "label"})
+    return start, end
+
+
+def rows_frame(epochs: np.ndarray, values: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Raw rows as `Store.read_rows` returns them: floats indexed by UTC time."""
+    return pd.DataFrame(dict(values), index=to_times(epochs).rename("time"), dtype=float)
 
 
 def bucket_width(start: datetime, end: datetime, max_points: int) -> float:

@@ -262,6 +262,37 @@ class SQLStore(Store):
         points, buckets, rows = found
         return readpath.series_read(table, start, end, points, rows, buckets)
 
+    def read_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None = None,
+        chunk_rows: int = Store.ROW_CHUNK,
+    ) -> Iterator[pd.DataFrame]:
+        tbl = self._table(table)
+        start, end = readpath.check_rows(self, table, columns, start, end, chunk_rows, filters)
+        t = tbl.c[self.time_column(table)]
+        query = (
+            select(epoch_seconds(t).label("e"), *[tbl.c[c] for c in columns])
+            .where(
+                t >= self._bind_time(start),
+                t <= self._bind_time(end),
+                *self._filter_clause(tbl, filters),
+            )
+            .order_by(t)
+        )
+        return self._stream(query, list(columns), chunk_rows)
+
+    def _stream(self, query: Any, columns: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+        # A server-side cursor on PostgreSQL; SQLite's cursor steps through rows as fetched.
+        with self._connect() as conn:
+            options = {"stream_results": True, "max_row_buffer": chunk_rows}
+            for rows in conn.execution_options(**options).execute(query).partitions(chunk_rows):
+                got = arrays(rows, ["e", *columns])
+                yield readpath.rows_frame(got["e"], {c: got[c] for c in columns})
+
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
         return self.rollups.rebuild(table, progress)
 

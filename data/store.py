@@ -8,7 +8,7 @@ built; values always travel as bound parameters.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -171,6 +171,27 @@ class Store(abc.ABC):
         Raw rows when the range holds at most `max_points`; otherwise per time
         bucket the first, last, minimum and maximum, from the rollup pyramid
         or the raw rows. `SeriesRead.buckets` says which buckets were used.
+        """
+
+    #: Rows per frame of `read_rows`.
+    ROW_CHUNK = 50_000
+
+    @abc.abstractmethod
+    def read_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        start: datetime,
+        end: datetime,
+        filters: Mapping[str, str] | None = None,
+        chunk_rows: int = ROW_CHUNK,
+    ) -> Iterator[pd.DataFrame]:
+        """Every raw row in [start, end], oldest first, in frames of at most `chunk_rows`.
+
+        For jobs that need each row (anomaly detection) where `read` would
+        downsample. Frames are indexed by UTC time and hold `columns` as floats
+        (NaN where a value is missing); memory stays bounded by the chunk size.
+        Names are checked when called, before the first chunk is asked for.
         """
 
     @abc.abstractmethod
