@@ -222,11 +222,19 @@ def check_labels(driver: WebDriver) -> None:
     assert len(css(driver, "#labels-exports button")) == 4, "the four downloads are missing"
 
 
+def check_detect(driver: WebDriver) -> None:
+    for name in ("table", "columns", "entity", "detector"):
+        wait(driver).until(lambda d, n=name: css(d, f"#detect-{n}"), f"#detect-{name} is missing")
+    wait(driver).until(lambda d: ".." in value_of(d, "detect-train"), "no default training range")
+    assert ".." in value_of(driver, "detect-span"), "no default range"
+
+
 PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/": check_overview,
     "/explore": check_explore,
     "/anomalies": check_anomalies,
     "/labels": check_labels,
+    "/detect": check_detect,
 }
 
 

@@ -17,6 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from analytics.detect import BEST
 from data import open_store
 from data.labels import ANALYST
 from data.store import Anomaly, AnomalyFilter, Store
@@ -31,6 +32,7 @@ from tests.browser.helpers import (
     post_json,
     query,
     text_of,
+    value_of,
     wait,
     wait_idle,
     wait_traces,
@@ -298,6 +300,24 @@ def test_labels_download_as_csv(
     assert {r["anomaly_id"] for r in rows} == labelled
     assert all(r["table_name"] and r["author"] for r in rows)
     assert_clean_console(driver, "labels download")
+
+
+def test_an_admin_runs_a_detector_from_the_ui(driver: WebDriver, served: tuple[str, Store]) -> None:
+    url, store = served
+    open_page(driver, f"{url}/detect")
+    wait(driver).until(lambda d: ".." in (value_of(d, "detect-span") or ""), "no default range")
+    driver.find_element(By.ID, "detect-run").click()
+    done = wait(driver, 120).until(
+        lambda d: text_of(d, "detect-done") or text_of(d, "detect-error"), "the run never ended"
+    )
+    assert "anomalies found" in done, done
+    proposed = store.anomalies(AnomalyFilter(detector=BEST, limit=10_000))
+    assert proposed and all(a.table_name == "machine_readings" for a in proposed)
+    assert f"{len(proposed)} written" in done
+    driver.find_element(By.ID, "detect-run").click()  # the same run again proposes nothing new
+    wait(driver, 120).until(lambda d: "0 written" in text_of(d, "detect-done"), "wrote again")
+    assert len(store.anomalies(AnomalyFilter(detector=BEST, limit=10_000))) == len(proposed)
+    assert_clean_console(driver, "detection from the UI")
 
 
 @pytest.fixture
