@@ -38,10 +38,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, readpath, schema
+from data import migrate, readpath, schema, sql_health
 from data.feedback import check_feedback
+from data.health import SensorHealth
 from data.m4 import m4_query, unfold
 from data.readpath import FILL_MARKERS, HIDDEN_TABLES
+from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
 from data.sql_values import arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
@@ -129,6 +131,7 @@ class SQLStore(Store):
                 driver_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10
             )
         self.rollups = SQLRollups(self)
+        self._records_api = SQLRecords(self)
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
         self._names: frozenset[str] = frozenset()
@@ -263,6 +266,10 @@ class SQLStore(Store):
         return readpath.series_read(table, start, end, points, rows, buckets)
 
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        if table == "heartbeats":
+            self._table(table)
+            with self._connect(write=True) as conn:
+                return sql_health.rebuild_summary(conn, progress)
         return self.rollups.rebuild(table, progress)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -400,6 +407,38 @@ class SQLStore(Store):
                 return self.add_feedback(event)  # a concurrent retry won the race
         return stored
 
+    # -- records: reference tables row by row (data/sql_records.py) --------
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        return self._records_api.rows(table, where, order_by, limit)
+
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self._records_api.insert(table, values)
+
+    def update_row(
+        self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._records_api.update(table, key, values)
+
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        self._records_api.delete(table, key)
+
+    # -- sensor health (data/sql_health.py) --------------------------------
+    def sensor_health(
+        self,
+        now: datetime,
+        silence_minutes: float,
+        sensor: str | None = None,
+        limit: int = 100,
+    ) -> SensorHealth:
+        with self._connect() as conn:
+            return sql_health.report(conn, as_utc(now), silence_minutes, sensor, limit)
+
     # -- writes -----------------------------------------------------------
     def write(self, table: str, frame: pd.DataFrame) -> int:
         tbl = self._table(table)
@@ -410,6 +449,8 @@ class SQLStore(Store):
                 for i in range(0, len(records), WRITE_BATCH):
                     conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
                 self.rollups.refresh(conn, tbl, frame)
+                if table == "heartbeats":
+                    sql_health.refresh(conn, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
             reason = readpath.first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
@@ -445,6 +486,8 @@ class SQLStore(Store):
             conn.execute(tbl.delete())
             for bookkeeping in (schema.m4_rollups, schema.m4_sources):
                 conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
+            if table == "heartbeats":
+                sql_health.clear(conn)
 
     def is_empty(self) -> bool:
         self._refresh_catalog()

@@ -1,0 +1,163 @@
+"""Sensor health on BigQuery: the heartbeat summary's upkeep and the one job that reads it.
+
+The same summary as on SQL databases (data/health.py). A write's recount is
+one multi-statement transaction (DELETE the touched sensors' days, INSERT
+them again from the heartbeats, for both summary tables), so readers see the
+old summary or the new one, never half of each. The report is one job: the
+totals, the two lists and the histogram come back as one row of arrays.
+BigQueryStore imports this module when first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from google.cloud.bigquery import ArrayQueryParameter, ScalarQueryParameter
+
+from data import health, readpath
+from data.bigquery_store import BigQueryStore, Scan
+from data.health import DAY, GAP_EDGES, SensorHealth
+from errors import NotFound
+
+
+class BigQueryHealth:
+    def __init__(self, store: BigQueryStore) -> None:
+        self.store = store
+
+    def _recount_sql(self, filtered: bool) -> str:
+        """DELETE and INSERT the summary rows of @sensors over days @a..@b (or all)."""
+        days, gaps = self.store._ref("heartbeat_days"), self.store._ref("heartbeat_gaps")
+        kept = "sensor_id IN UNNEST(@sensors) AND day BETWEEN @a AND @b" if filtered else "TRUE"
+        rows = (
+            "sensor_id IN UNNEST(@sensors) AND `time` >= TIMESTAMP_SECONDS(@lo) "
+            "AND `time` < TIMESTAMP_SECONDS(@hi)"
+            if filtered
+            else "TRUE"
+        )
+        src = (
+            "WITH src AS (SELECT sensor_id, UNIX_MICROS(`time`) / 1000000 AS e, "
+            f"DIV(UNIX_SECONDS(`time`), {DAY}) AS day "
+            f"FROM {self.store._ref('heartbeats')} WHERE {rows}) "
+        )
+        window = "OVER (PARTITION BY sensor_id ORDER BY e)"
+        return (
+            "BEGIN TRANSACTION;\n"
+            f"DELETE FROM {days} WHERE {kept};\n"
+            f"DELETE FROM {gaps} WHERE {kept};\n"
+            f"INSERT INTO {days} (sensor_id, day, beats, `first`, `last`) {src}"
+            "SELECT sensor_id, day, COUNT(*), MIN(e), MAX(e) FROM src GROUP BY sensor_id, day;\n"
+            f"INSERT INTO {gaps} (sensor_id, day, bin, n) {src}"
+            "SELECT sensor_id, day, bin, COUNT(*) FROM ("
+            f"SELECT sensor_id, day, RANGE_BUCKET(e - LAG(e) {window}, @edges) AS bin, "
+            f"LAG(day) {window} AS before FROM src) "
+            "WHERE before = day GROUP BY sensor_id, day, bin;\n"
+            "COMMIT TRANSACTION;"
+        )
+
+    def _scans(self) -> list[Scan]:
+        return [
+            Scan("heartbeats", ("sensor_id", "time")),
+            Scan("heartbeat_days", ("sensor_id", "day", "beats", "first", "last")),
+            Scan("heartbeat_gaps", ("sensor_id", "day", "bin", "n")),
+        ]
+
+    def refresh(self, frame: pd.DataFrame) -> None:
+        """Recount the sensors and days a write of heartbeats touched."""
+        if frame.empty or "time" not in frame or "sensor_id" not in frame:
+            return
+        written = readpath.written_rows(frame, "time", "sensor_id")
+        day = (written["e"] // DAY).astype(int)
+        first, last = int(day.min()), int(day.max())
+        params = [
+            ArrayQueryParameter("sensors", "STRING", sorted(written["entity"].unique())),
+            ScalarQueryParameter("a", "INT64", first),
+            ScalarQueryParameter("b", "INT64", last),
+            ScalarQueryParameter("lo", "INT64", first * DAY),
+            ScalarQueryParameter("hi", "INT64", (last + 1) * DAY),
+            ArrayQueryParameter("edges", "INT64", list(GAP_EDGES)),
+        ]
+        self.store._dml("health-refresh", self._recount_sql(True), params, self._scans())
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        params = [ArrayQueryParameter("edges", "INT64", list(GAP_EDGES))]
+        self.store._dml("health-rebuild", self._recount_sql(False), params, self._scans())
+        (row,) = self.store._query(
+            "health-rebuild",
+            "SELECT IFNULL(SUM(beats), 0) AS n FROM " + self.store._ref("heartbeat_days"),
+            (),
+            [Scan("heartbeat_days", ("beats",))],
+        )
+        if progress:
+            progress(int(row["n"]))
+        return int(row["n"])
+
+    def clear(self) -> None:
+        for name in ("heartbeat_days", "heartbeat_gaps"):
+            self.store._dml("health-clear", f"TRUNCATE TABLE {self.store._ref(name)}", (), [])
+
+    def report(
+        self, now: datetime, silence_minutes: float, sensor: str | None, limit: int
+    ) -> SensorHealth:
+        health.check_question(silence_minutes, limit)
+        cutoff = now.timestamp() - silence_minutes * 60
+        params: list[Any] = [
+            ScalarQueryParameter("cutoff", "FLOAT64", cutoff),
+            ScalarQueryParameter("limit", "INT64", limit),
+            ArrayQueryParameter("edges", "INT64", list(GAP_EDGES)),
+        ]
+        mine = "TRUE"
+        if sensor is not None:
+            mine = "sensor_id = @sensor"
+            params.append(ScalarQueryParameter("sensor", "STRING", sensor))
+        days, gaps = self.store._ref("heartbeat_days"), self.store._ref("heartbeat_gaps")
+        sensors = self.store._ref("sensors")
+        listed = (
+            "STRUCT(sensor_id AS sensor_id, `first` AS `first`, `last` AS `last`, "
+            "beats AS beats, SAFE_DIVIDE(`last` - `first`, beats - 1) AS interval)"
+        )
+        quiet = "(`last` IS NULL OR `last` < @cutoff)"
+        sql = (
+            f"WITH per_sensor AS (SELECT sensor_id, MIN(`first`) AS `first`, "
+            f"MAX(`last`) AS `last`, SUM(beats) AS beats FROM {days} WHERE {mine} "
+            "GROUP BY sensor_id),\n"
+            "fleet AS (SELECT sensor_id, `first`, `last`, beats FROM per_sensor UNION ALL "
+            "SELECT sensor_id, CAST(NULL AS FLOAT64), CAST(NULL AS FLOAT64), 0 "
+            f"FROM {sensors} WHERE {mine} AND sensor_id NOT IN "
+            "(SELECT sensor_id FROM per_sensor)),\n"
+            f"steps AS (SELECT `first` - LAG(`last`) OVER (PARTITION BY sensor_id "
+            f"ORDER BY day) AS gap FROM {days} WHERE {mine}),\n"
+            f"intervals AS (SELECT bin, n FROM {gaps} WHERE {mine} UNION ALL "
+            "SELECT RANGE_BUCKET(gap, @edges), 1 FROM steps WHERE gap IS NOT NULL)\n"
+            "SELECT (SELECT COUNT(*) FROM fleet) AS sensors, "
+            f"(SELECT COUNTIF({quiet}) FROM fleet) AS silent, "
+            "(SELECT COUNTIF(`last` < @cutoff) FROM fleet) AS stopped, "
+            "(SELECT AVG(IF(`last` < @cutoff, `last` - `first`, NULL)) FROM fleet) AS lifespan, "
+            "(SELECT SAFE_DIVIDE(SUM(IF(beats > 1, `last` - `first`, NULL)), "
+            "SUM(IF(beats > 1, beats - 1, NULL))) FROM fleet) AS interval, "
+            f"ARRAY(SELECT {listed} FROM fleet WHERE {quiet} "
+            "ORDER BY `last` DESC NULLS LAST, sensor_id LIMIT @limit) AS silent_sensors, "
+            f"ARRAY(SELECT {listed} FROM fleet WHERE beats > 1 "
+            "ORDER BY SAFE_DIVIDE(`last` - `first`, beats - 1) DESC, sensor_id "
+            "LIMIT @limit) AS slowest, "
+            "ARRAY(SELECT STRUCT(bin AS bin, SUM(n) AS n) FROM intervals GROUP BY bin) AS bins"
+        )
+        scans = [
+            Scan("heartbeat_days", ("sensor_id", "day", "beats", "first", "last")),
+            Scan("heartbeat_gaps", ("sensor_id", "bin", "n")),
+            Scan("sensors", ("sensor_id",)),
+        ]
+        (row,) = self.store._query("sensor-health", sql, params, scans)
+        if sensor is not None and not row["sensors"]:
+            raise NotFound(f"unknown sensor '{sensor}'")
+        fields = ("sensor_id", "first", "last", "beats", "interval")
+        return health.answer(
+            now,
+            silence_minutes,
+            [row[k] for k in ("sensors", "silent", "stopped", "lifespan", "interval")],
+            [[r[k] for k in fields] for r in row["silent_sensors"]],
+            [[r[k] for k in fields] for r in row["slowest"]],
+            {int(b["bin"]): int(b["n"]) for b in row["bins"]},
+        )
