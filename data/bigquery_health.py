@@ -1,11 +1,12 @@
 """Sensor health on BigQuery: the heartbeat summary's upkeep and the one job that reads it.
 
 The same summary as on SQL databases (data/health.py). A write's recount is
-one multi-statement transaction (DELETE the touched sensors' days, INSERT
-them again from the heartbeats, for both summary tables), so readers see the
-old summary or the new one, never half of each. The report is one job: the
-totals, the two lists and the histogram come back as one row of arrays.
-BigQueryStore imports this module when first used.
+one MERGE job per summary table (the touched sensors' days counted again
+from the heartbeats; rows no longer found deleted), so a reader sees each
+table's old rows or its new ones, never a day missing. (One multi-statement
+transaction would join the two; bqemulator 1.4.0 drops the work of scripts.)
+The report is one job: the totals, the two lists and the histogram come back
+as one row of arrays. BigQueryStore imports this module when first used.
 """
 
 from __future__ import annotations
@@ -27,34 +28,45 @@ class BigQueryHealth:
     def __init__(self, store: BigQueryStore) -> None:
         self.store = store
 
-    def _recount_sql(self, filtered: bool) -> str:
-        """DELETE and INSERT the summary rows of @sensors over days @a..@b (or all)."""
-        days, gaps = self.store._ref("heartbeat_days"), self.store._ref("heartbeat_gaps")
-        kept = "sensor_id IN UNNEST(@sensors) AND day BETWEEN @a AND @b" if filtered else "TRUE"
+    def _recount_sql(self, filtered: bool) -> tuple[str, str]:
+        """Two MERGE statements: the summary rows of @sensors over days @a..@b (or of
+        everything) become those counted from the heartbeats again."""
         rows = (
             "sensor_id IN UNNEST(@sensors) AND `time` >= TIMESTAMP_SECONDS(@lo) "
             "AND `time` < TIMESTAMP_SECONDS(@hi)"
             if filtered
             else "TRUE"
         )
+        kept = "T.sensor_id IN UNNEST(@sensors) AND T.day BETWEEN @a AND @b" if filtered else "TRUE"
         src = (
             "WITH src AS (SELECT sensor_id, UNIX_MICROS(`time`) / 1000000 AS e, "
             f"DIV(UNIX_SECONDS(`time`), {DAY}) AS day "
             f"FROM {self.store._ref('heartbeats')} WHERE {rows}) "
         )
         window = "OVER (PARTITION BY sensor_id ORDER BY e)"
-        return (
-            "BEGIN TRANSACTION;\n"
-            f"DELETE FROM {days} WHERE {kept};\n"
-            f"DELETE FROM {gaps} WHERE {kept};\n"
-            f"INSERT INTO {days} (sensor_id, day, beats, `first`, `last`) {src}"
-            "SELECT sensor_id, day, COUNT(*), MIN(e), MAX(e) FROM src GROUP BY sensor_id, day;\n"
-            f"INSERT INTO {gaps} (sensor_id, day, bin, n) {src}"
-            "SELECT sensor_id, day, bin, COUNT(*) FROM ("
+        counted_days = (
+            f"{src}SELECT sensor_id, day, COUNT(*) AS beats, MIN(e) AS `first`, "
+            "MAX(e) AS `last` FROM src GROUP BY sensor_id, day"
+        )
+        counted_gaps = (
+            f"{src}SELECT sensor_id, day, bin, COUNT(*) AS n FROM ("
             f"SELECT sensor_id, day, RANGE_BUCKET(e - LAG(e) {window}, @edges) AS bin, "
             f"LAG(day) {window} AS before FROM src) "
-            "WHERE before = day GROUP BY sensor_id, day, bin;\n"
-            "COMMIT TRANSACTION;"
+            "WHERE before = day GROUP BY sensor_id, day, bin"
+        )
+        return (
+            f"MERGE {self.store._ref('heartbeat_days')} AS T USING ({counted_days}) AS S "
+            "ON T.sensor_id = S.sensor_id AND T.day = S.day "
+            "WHEN MATCHED THEN UPDATE SET beats = S.beats, `first` = S.`first`, `last` = S.`last` "
+            "WHEN NOT MATCHED THEN INSERT (sensor_id, day, beats, `first`, `last`) "
+            "VALUES (S.sensor_id, S.day, S.beats, S.`first`, S.`last`) "
+            f"WHEN NOT MATCHED BY SOURCE AND {kept} THEN DELETE",
+            f"MERGE {self.store._ref('heartbeat_gaps')} AS T USING ({counted_gaps}) AS S "
+            "ON T.sensor_id = S.sensor_id AND T.day = S.day AND T.bin = S.bin "
+            "WHEN MATCHED THEN UPDATE SET n = S.n "
+            "WHEN NOT MATCHED THEN INSERT (sensor_id, day, bin, n) "
+            "VALUES (S.sensor_id, S.day, S.bin, S.n) "
+            f"WHEN NOT MATCHED BY SOURCE AND {kept} THEN DELETE",
         )
 
     def _scans(self) -> list[Scan]:
@@ -79,11 +91,13 @@ class BigQueryHealth:
             ScalarQueryParameter("hi", "INT64", (last + 1) * DAY),
             ArrayQueryParameter("edges", "INT64", list(GAP_EDGES)),
         ]
-        self.store._dml("health-refresh", self._recount_sql(True), params, self._scans())
+        for sql in self._recount_sql(True):
+            self.store._dml("health-refresh", sql, params, self._scans())
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         params = [ArrayQueryParameter("edges", "INT64", list(GAP_EDGES))]
-        self.store._dml("health-rebuild", self._recount_sql(False), params, self._scans())
+        for sql in self._recount_sql(False):
+            self.store._dml("health-rebuild", sql, params, self._scans())
         (row,) = self.store._query(
             "health-rebuild",
             "SELECT IFNULL(SUM(beats), 0) AS n FROM " + self.store._ref("heartbeat_days"),

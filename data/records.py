@@ -54,6 +54,7 @@ SQL_KINDS: tuple[tuple[type, Kind], ...] = (
     (sqltypes.DateTime, "timestamp"),
     (sqltypes.Date, "date"),
     (sqltypes.Integer, "int"),
+    (sqltypes.Float, "float"),
     (sqltypes.Numeric, "float"),
     (sqltypes.String, "text"),
 )
@@ -230,6 +231,7 @@ def clean_order(
 ) -> list[tuple[str, bool]]:
     """(column, descending) pairs from names, '-name' meaning descending; the primary
     key ends every order, so pages of rows are the same on every backend."""
+    key = primary_key(table, fields)
     if isinstance(order_by, str) or not isinstance(order_by, Sequence | type(None)):
         raise InvalidInput("order_by must be a list of column names")
     pairs = []
@@ -240,7 +242,7 @@ def clean_order(
         _by_name(table, fields, [name])
         pairs.append((name, descending))
     chosen = {name for name, _ in pairs}
-    pairs += [(f.name, False) for f in fields if f.primary and f.name not in chosen]
+    pairs += [(name, False) for name in key if name not in chosen]
     return pairs
 
 

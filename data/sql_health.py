@@ -63,7 +63,7 @@ def _recount(
         conn.execute(table.delete().where(*[k(table) for k in kept]))
     e = epoch_seconds(hb.c.time)
     src = (
-        select(hb.c.sensor_id, e.label("e"), floor_int(e / DAY).label("day"))
+        select(hb.c.sensor_id, hb.c.time, e.label("e"), floor_int(e / DAY).label("day"))
         .where(*conds)
         .subquery("src")
     )
@@ -77,7 +77,7 @@ def _recount(
     )
     # Ordered by time within the sensor (the index's order, no sort); an interval whose
     # earlier beat lies on another day is the midnight one, counted from day rows.
-    window = {"partition_by": src.c.sensor_id, "order_by": src.c.e}
+    window = {"partition_by": src.c.sensor_id, "order_by": src.c.time}
     stepped = select(
         src.c.sensor_id,
         src.c.day,

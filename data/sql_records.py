@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Table, and_, select, true
 from sqlalchemy import exc as sa_exc
 
 from data import records
@@ -39,7 +39,9 @@ class SQLRecords:
 
     def _match(self, tbl: Table, fields: Sequence[Field], where: Mapping[str, Any]) -> Any:
         bound = self._bind(fields, where)
-        return and_(*[tbl.c[n].is_(None) if v is None else tbl.c[n] == v for n, v in bound.items()])
+        return and_(
+            true(), *[tbl.c[n].is_(None) if v is None else tbl.c[n] == v for n, v in bound.items()]
+        )
 
     def rows(
         self,
