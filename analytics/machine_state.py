@@ -196,8 +196,14 @@ def day_windows(runs_frame: pd.DataFrame, tz: str) -> list[tuple[datetime, datet
     first = runs_frame["start"].min().tz_convert(zone).date()
     last = (runs_frame["end"].max() - pd.Timedelta(microseconds=1)).tz_convert(zone).date()
     days = pd.date_range(first, last, freq="D")
-    return [(_local(d.date(), time(0), zone), _local(d.date() + timedelta(days=1), time(0), zone),
-             d.date().isoformat()) for d in days]  # fmt: skip
+    return [
+        (
+            _local(d.date(), time(0), zone),
+            _local(d.date() + timedelta(days=1), time(0), zone),
+            d.date().isoformat(),
+        )
+        for d in days
+    ]
 
 
 def shift_windows(
@@ -216,8 +222,9 @@ def shift_windows(
         for shift in shifts:
             ends_next_day = shift.end <= shift.start
             end_day = day + timedelta(days=1) if ends_next_day else day
-            windows.append((_local(day, shift.start, zone), _local(end_day, shift.end, zone),
-                            shift.name))  # fmt: skip
+            windows.append(
+                (_local(day, shift.start, zone), _local(end_day, shift.end, zone), shift.name)
+            )
         day += timedelta(days=1)
     return windows
 

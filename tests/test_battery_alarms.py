@@ -8,8 +8,9 @@ import numpy as np
 
 from analytics.battery_alarms import Limits, alarms, spans
 
-LIMITS = Limits(max_temperature=45, min_temperature=0, min_state_of_charge=20,
-                min_state_of_health=80)  # fmt: skip
+LIMITS = Limits(
+    max_temperature=45, min_temperature=0, min_state_of_charge=20, min_state_of_health=80
+)
 
 
 def kinds(reading: dict) -> list[str]:

@@ -42,18 +42,31 @@ def as_tuples(frame: pd.DataFrame) -> list[tuple[float, float, str]]:
 
 def test_classify_against_the_standard() -> None:
     # standard 40 A / 400 V; off below 200 V or 0.8 A, production from 20 A
-    thresholds = Thresholds(on_voltage_ratio=0.5, idle_current_ratio=0.02,
-                            production_current_ratio=0.5)  # fmt: skip
+    thresholds = Thresholds(
+        on_voltage_ratio=0.5, idle_current_ratio=0.02, production_current_ratio=0.5
+    )
     current = [0.0, 30.0, 5.0, 0.5, 20.0, 19.99, np.nan, 25.0, 0.8]
     voltage = [0.0, 150.0, 400.0, 400.0, 400.0, 400.0, 400.0, np.nan, 230.0]
     assert list(classify(current, voltage, 40.0, 400.0, thresholds)) == [
-        OFF, OFF, IDLE, OFF, PRODUCTION, IDLE, NO_DATA, NO_DATA, IDLE,
-    ]  # fmt: skip
+        OFF,
+        OFF,
+        IDLE,
+        OFF,
+        PRODUCTION,
+        IDLE,
+        NO_DATA,
+        NO_DATA,
+        IDLE,
+    ]
 
 
 def test_runs_merge_readings_and_hold_until_the_next() -> None:
-    frame = runs(seconds(0, 1, 2, 3, 4, 5), [IDLE, IDLE, PRODUCTION, PRODUCTION, PRODUCTION, OFF],
-                 PLAIN, end=T0 + timedelta(seconds=10))  # fmt: skip
+    frame = runs(
+        seconds(0, 1, 2, 3, 4, 5),
+        [IDLE, IDLE, PRODUCTION, PRODUCTION, PRODUCTION, OFF],
+        PLAIN,
+        end=T0 + timedelta(seconds=10),
+    )
     assert as_tuples(frame) == [(0, 2, IDLE), (2, 5, PRODUCTION), (5, 10, OFF)]
     assert list(frame.columns) == ["start", "end", "state"]
     assert str(frame["start"].dt.tz) == "UTC"
@@ -83,12 +96,20 @@ def test_slivers_fold_into_the_state_before() -> None:
     frame = runs(seconds(*range(42)), states, folding, end=T0 + timedelta(seconds=42))
     assert as_tuples(frame) == [(0, 22, PRODUCTION), (22, 42, IDLE)]
     # slivers at the very start take the first steady state after them
-    start = runs(seconds(*range(13)), [IDLE, PRODUCTION] + [OFF] * 11, folding,
-                 end=T0 + timedelta(seconds=13))  # fmt: skip
+    start = runs(
+        seconds(*range(13)),
+        [IDLE, PRODUCTION] + [OFF] * 11,
+        folding,
+        end=T0 + timedelta(seconds=13),
+    )
     assert as_tuples(start) == [(0, 13, OFF)]
     # a gap is a fact: the sliver after it is not merged across it
-    gapped = runs(seconds(0, 10, 100, 101, 102), [IDLE, IDLE, PRODUCTION, IDLE, IDLE], folding,
-                  end=T0 + timedelta(seconds=110))  # fmt: skip
+    gapped = runs(
+        seconds(0, 10, 100, 101, 102),
+        [IDLE, IDLE, PRODUCTION, IDLE, IDLE],
+        folding,
+        end=T0 + timedelta(seconds=110),
+    )
     assert as_tuples(gapped) == [(0, 70, IDLE), (70, 100, NO_DATA), (100, 110, IDLE)]
 
 
@@ -100,16 +121,24 @@ def test_time_in_states_per_window() -> None:
             "state": [OFF, PRODUCTION, IDLE],
         }
     )
-    hours = [(T0, T0 + timedelta(minutes=20), "a"), (T0 + timedelta(minutes=20), T0 + timedelta(hours=2), "b"),
-             (T0 - timedelta(hours=1), T0, "before")]  # fmt: skip
+    hours = [
+        (T0, T0 + timedelta(minutes=20), "a"),
+        (T0 + timedelta(minutes=20), T0 + timedelta(hours=2), "b"),
+        (T0 - timedelta(hours=1), T0, "before"),
+    ]
     table = time_in_states(frame, hours)
     assert table.loc["a"].to_dict() == {OFF: 600.0, IDLE: 0.0, PRODUCTION: 600.0}
     assert table.loc["b"].to_dict() == {OFF: 0.0, IDLE: 1800.0, PRODUCTION: 600.0}
     assert table.loc["before"].sum() == 0
     assert NO_DATA not in table.columns  # shown only when there was a gap
     # windows of one label add up (a shift on many days)
-    twice = time_in_states(frame, [(T0, T0 + timedelta(minutes=5), "x"),
-                                   (T0 + timedelta(minutes=30), T0 + timedelta(minutes=40), "x")])  # fmt: skip
+    twice = time_in_states(
+        frame,
+        [
+            (T0, T0 + timedelta(minutes=5), "x"),
+            (T0 + timedelta(minutes=30), T0 + timedelta(minutes=40), "x"),
+        ],
+    )
     assert twice.loc["x"].to_dict() == {OFF: 300.0, IDLE: 600.0, PRODUCTION: 0.0}
 
 
@@ -142,8 +171,11 @@ def test_shifts_including_one_across_midnight() -> None:
             "state": [PRODUCTION, IDLE],
         }
     )
-    shifts = [Shift("early", time(6), time(14)), Shift("late", time(14), time(22)),
-              Shift("night", time(22), time(6))]  # fmt: skip
+    shifts = [
+        Shift("early", time(6), time(14)),
+        Shift("late", time(14), time(22)),
+        Shift("night", time(22), time(6)),
+    ]
     table = time_in_states(frame, shift_windows(frame, shifts, "UTC"))
     assert table.loc["early"].to_dict() == {OFF: 0.0, IDLE: 7200.0, PRODUCTION: 21600.0}
     assert table.loc["late"].to_dict() == {OFF: 0.0, IDLE: 28800.0, PRODUCTION: 0.0}

@@ -22,12 +22,17 @@ from errors import InvalidInput, NotFound
 
 NOW = datetime(2026, 1, 6, 0, 10, tzinfo=UTC)
 BEATS = {
-    "A": ["2026-01-05 23:50", "2026-01-05 23:55", "2026-01-06 00:00", "2026-01-06 00:05",
-          "2026-01-06 00:08"],
+    "A": [
+        "2026-01-05 23:50",
+        "2026-01-05 23:55",
+        "2026-01-06 00:00",
+        "2026-01-06 00:05",
+        "2026-01-06 00:08",
+    ],
     "B": ["2026-01-05 22:00", "2026-01-05 22:30", "2026-01-05 23:00"],
     "C": ["2026-01-05 23:58"],
     "E": ["2026-01-06 00:01:00", "2026-01-06 00:02:30"],
-}  # fmt: skip
+}
 
 
 def beats(sensors: dict[str, list[str]]) -> pd.DataFrame:
@@ -97,8 +102,13 @@ def test_one_sensor_and_the_limits(store: Store) -> None:
     assert [s.sensor_id for s in relaxed.silent_sensors] == ["B", "D"]
     with pytest.raises(NotFound, match="unknown sensor 'Z'"):
         store.sensor_health(NOW, 10, sensor="Z")
-    for minutes, limit, message in ((0, 10, "above 0"), (-5, 10, "above 0"), ("10", 10, "a number"),
-                                    (10, 0, "limit"), (10, 5000, "limit")):  # fmt: skip
+    for minutes, limit, message in (
+        (0, 10, "above 0"),
+        (-5, 10, "above 0"),
+        ("10", 10, "a number"),
+        (10, 0, "limit"),
+        (10, 5000, "limit"),
+    ):
         with pytest.raises(InvalidInput, match=message):
             store.sensor_health(NOW, minutes, limit=limit)
 
