@@ -45,7 +45,7 @@ from data.m4 import m4_query, unfold
 from data.readpath import FILL_MARKERS, HIDDEN_TABLES
 from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
-from data.sql_values import arrays, parse_times, row_dicts
+from data.sql_values import number_arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -251,7 +251,7 @@ class SQLStore(Store):
             few = conn.execute(select(func.count()).select_from(upto.subquery())).scalar_one()
             if few <= max_points:
                 query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
-                got = arrays(conn.execute(query).all(), ["e", *columns])
+                got = number_arrays(conn.execute(query), ["e", *columns])
                 points = {c: (got["e"], got[c]) for c in columns}
                 return readpath.series_read(table, start, end, points, few, None)
             width = readpath.bucket_width(start, end, max_points)
