@@ -39,7 +39,11 @@ class MachineStatus:
     time: datetime | None
     current: float | None
     voltage: float | None
-    state: str  # off / idle / production, NO_DATA, or "unknown" without a standard
+    #: The latest reading's state: off / idle / production, NO_DATA without a reading,
+    #: "unknown" without a standard to judge it by.
+    state: str
+    #: The latest reading is older than the reading gap: the state now is not known.
+    stale: bool = False
 
 
 # -- checks ------------------------------------------------------------------------
@@ -161,10 +165,9 @@ def statuses(
             continue
         at = reading.time.to_pydatetime()
         current, voltage = _float(reading.current), _float(reading.voltage)
+        stale = now - at > timedelta(seconds=thresholds.gap_seconds)
         if standard is None:
             state = "unknown"
-        elif now - at > timedelta(seconds=thresholds.gap_seconds):
-            state = NO_DATA  # the latest reading is too old to tell the state now
         else:
             state = str(
                 classify(
@@ -175,7 +178,7 @@ def statuses(
                     thresholds,
                 )[0]
             )
-        found.append(MachineStatus(record, standard, at, current, voltage, state))
+        found.append(MachineStatus(record, standard, at, current, voltage, state, stale))
     return found
 
 

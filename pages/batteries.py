@@ -148,6 +148,8 @@ def history(rt: Runtime, battery_id: str) -> list[Any]:
             for r in mine
         ]
         figure["layout"]["showlegend"] = False
+        figure["layout"]["xaxis"]["title"] = None
+        figure["layout"]["margin"] = {"l": 50, "r": 20, "t": 10, "b": 30}
         figures.append(figure)
     return figures
 

@@ -73,7 +73,7 @@ class View:
 
 
 def _empty_timeline() -> dict[str, Any]:
-    return {"data": [], "layout": {"height": 150, "plot_bgcolor": "white"}}
+    return {"data": [], "layout": {"height": 170, "plot_bgcolor": "white"}}
 
 
 def _range(
@@ -102,6 +102,7 @@ def _timeline(runs: pd.DataFrame, first: datetime, last: datetime) -> dict[str, 
             continue
         begin = epoch_ms(pd.DatetimeIndex(part["start"]))
         length = epoch_ms(pd.DatetimeIndex(part["end"])) - begin
+        lasted = [clock(ms_ / 1000) for ms_ in length]
         traces.append(
             {
                 "type": "bar",
@@ -111,17 +112,19 @@ def _timeline(runs: pd.DataFrame, first: datetime, last: datetime) -> dict[str, 
                 "base": begin,
                 "x": length,
                 "marker": {"color": STATE_COLORS[state]},
-                "hovertemplate": f"{state}<br>%{{base|%H:%M:%S}} + %{{x}} ms<extra></extra>",
+                "customdata": lasted,
+                "hovertemplate": f"{state} from %{{base|%H:%M:%S}} for %{{customdata}}"
+                "<extra></extra>",
             }
         )
     return {
         "data": traces,
         "layout": {
-            "height": 150,
+            "height": 170,
             "barmode": "overlay",
             "bargap": 0,
-            "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
-            "legend": {"orientation": "h", "y": 1.3},
+            "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
             "plot_bgcolor": "white",
             "xaxis": {
                 "type": "date",

@@ -102,13 +102,17 @@ FORMS = {
 TABS = {"list": "Live", "types": "Element types", "records": "Machine records", "shifts": "Shifts"}
 
 
-def state_badge(state: str) -> dbc.Badge:
-    return dbc.Badge(
-        state,
-        color=STATE_COLORS.get(state, "info"),
+def state_badge(state: str, stale: bool = False) -> html.Span:
+    """The state's badge; a stale reading shows 'no data' and the state it last had."""
+    shown = NO_DATA if stale else state
+    badge = dbc.Badge(
+        shown,
+        color=STATE_COLORS.get(shown, "info"),
+        text_color="dark" if shown == NO_DATA else None,
         className="machines-state",
-        text_color="dark" if state == NO_DATA else None,
     )
+    last = html.Span(f" (last: {state})", className="small text-muted") if stale else None
+    return html.Span([badge, last])
 
 
 def machine_list(store: Store, config: Config) -> html.Div:
@@ -124,7 +128,7 @@ def machine_list(store: Store, config: Config) -> html.Div:
                 dcc.Link(machine_id, href=f"/machines/{machine_id}"),
                 s.machine["name"],
                 s.machine.get("element_type") or "–",
-                state_badge(s.state),
+                state_badge(s.state, s.stale),
                 measured(s.current, "A"),
                 measured(s.voltage, "V"),
                 f"{standard['standard_current']:g} A / {standard['standard_voltage']:g} V"
@@ -133,9 +137,10 @@ def machine_list(store: Store, config: Config) -> html.Div:
                 ago(s.time, now),
             ]
         )
-    counts = {}
+    counts: dict[str, int] = {}
     for s in found:
-        counts[s.state] = counts.get(s.state, 0) + 1
+        shown = NO_DATA if s.stale else s.state
+        counts[shown] = counts.get(shown, 0) + 1
     summary = [
         dbc.Badge(
             f"{state}: {n}",

@@ -25,7 +25,8 @@ from errors import NotFound, VigilError
 
 dash.register_page(__name__, path="/sensors", name="Sensors", order=5)
 
-LISTED = 100
+#: Silent sensors listed; the sensors with the longest intervals shown.
+LISTED, SLOWEST = 100, 20
 
 
 def _duration(seconds: float | None) -> str:
@@ -117,7 +118,8 @@ def histogram(health: SensorHealth) -> dict[str, Any]:
             "margin": {"l": 60, "r": 20, "t": 10, "b": 80},
             "plot_bgcolor": "white",
             "xaxis": {"type": "category", "title": {"text": "interval between heartbeats"}},
-            "yaxis": {"title": {"text": "intervals"}, "gridcolor": "#eee"},
+            # a log scale: the few long gaps are what a health check looks for
+            "yaxis": {"title": {"text": "intervals"}, "gridcolor": "#eee", "type": "log"},
         },
     }
 
@@ -137,7 +139,7 @@ def tables(health: SensorHealth) -> html.Div:
         ["sensor", "mean interval", "heartbeats", "first", "last"],
         [
             [_link(s), _duration(s.mean_interval), f"{s.beats:,}", when(s.first), when(s.last)]
-            for s in health.slowest
+            for s in health.slowest[:SLOWEST]
         ],
         id="sensors-interval-table",
         empty="No sensor has sent two heartbeats yet.",

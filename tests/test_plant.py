@@ -11,7 +11,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from analytics.machine_state import NO_DATA, PRODUCTION, Thresholds
+from analytics.machine_state import PRODUCTION, Thresholds
 from data import plant
 from data.store import Store
 from errors import InvalidInput, NotFound
@@ -128,9 +128,13 @@ def test_statuses_judge_the_latest_reading(store: Store) -> None:
     )
     store.write("machine_readings", readings)
     found = plant.statuses(store, Thresholds(), now=START + timedelta(seconds=10))
-    states = {s.machine["machine_id"]: (s.state, s.current) for s in found}
+    states = {s.machine["machine_id"]: (s.state, s.current, s.stale) for s in found}
     # M2 has no element type: its state cannot be derived; M3's reading is an hour old
-    assert states == {"M1": (PRODUCTION, 30.0), "M2": ("unknown", 30.0), "M3": (NO_DATA, 30.0)}
+    assert states == {
+        "M1": (PRODUCTION, 30.0, False),
+        "M2": ("unknown", 30.0, False),
+        "M3": (PRODUCTION, 30.0, True),
+    }
     assert plant.unregistered(store, ["M1", "M2"]) == ["M3"]
 
 
