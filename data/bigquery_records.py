@@ -113,11 +113,7 @@ class BigQueryRecords:
         fields = self._fields(table)
         row = records.clean_values(table, fields, values)
         key = {n: row[n] for n in records.primary_key(table, fields)}
-        kinds = {f.name: f.kind for f in fields}
-        params = [
-            ScalarQueryParameter(f"v{i}", PARAM_TYPES[kinds[n]], v)
-            for i, (n, v) in enumerate(row.items())
-        ]
+        params = _values(fields, row)
         conds = self._conditions(fields, key, "k", params)
         target = self.store._ref(table)
         sql = (
@@ -140,11 +136,7 @@ class BigQueryRecords:
         fields = self._fields(table)
         key = records.clean_key(table, fields, key)
         changes = records.clean_changes(table, fields, values)
-        kinds = {f.name: f.kind for f in fields}
-        params = [
-            ScalarQueryParameter(f"v{i}", PARAM_TYPES[kinds[n]], v)
-            for i, (n, v) in enumerate(changes.items())
-        ]
+        params = _values(fields, changes)
         sets = ", ".join(f"{quote(n)} = @v{i}" for i, n in enumerate(changes))
         conds = self._conditions(fields, key, "k", params)
         sql = f"UPDATE {self.store._ref(table)} SET {sets} WHERE {' AND '.join(conds)}"
@@ -155,7 +147,6 @@ class BigQueryRecords:
         return self.rows(table, key, None, 1)[0]
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
-
         fields = self._fields(table)
         key = records.clean_key(table, fields, key)
         params: list[Any] = []
@@ -165,3 +156,12 @@ class BigQueryRecords:
         self.store._forget(table)
         if not deleted:
             raise NotFound(f"no row with {records.key_text(key)} in table '{table}'")
+
+
+def _values(fields: Sequence[Field], values: Mapping[str, Any]) -> list[Any]:
+    """@v0, @v1, ...: one parameter per value, typed by its column."""
+    kinds = {f.name: f.kind for f in fields}
+    return [
+        ScalarQueryParameter(f"v{i}", PARAM_TYPES[kinds[name]], value)
+        for i, (name, value) in enumerate(values.items())
+    ]

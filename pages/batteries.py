@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from analytics.battery_alarms import Limits, alarms, spans
-from components.alerts import error_alert
+from components.alerts import error_alert, not_found_view
 from components.formats import ago, measured
 from components.refresh import refresh_timer
 from components.timeseries import EMPTY_FIGURE, series_figure
@@ -184,12 +184,8 @@ def layout(battery: str | None = None, **_: Any) -> html.Div:
         figures = history(rt, chosen) if chosen else [EMPTY_FIGURE] * len(PLOTS)
         row = cards(rt, chosen)
     except NotFound as exc:
-        return html.Div(
-            [
-                html.H3("Battery not found", id="batteries-not-found"),
-                error_alert(exc, id="batteries-not-found-message"),
-                dcc.Link("See all batteries", href="/batteries"),
-            ]
+        return not_found_view(
+            "batteries", "Battery not found", exc, ("See all batteries", "/batteries")
         )
     except VigilError as exc:
         return html.Div([html.H3("Batteries"), error_alert(exc, id="batteries-error")])

@@ -20,7 +20,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from analytics import machine_state as ms
 from auth import require
-from components.alerts import error_alert
+from components.alerts import error_alert, not_found_view
 from components.formats import TIME_FORMAT, clock, when
 from components.refresh import refresh_timer
 from components.tables import simple_table
@@ -221,6 +221,16 @@ def remarks_list(rt: Runtime, machine_id: str) -> Any:
     )
 
 
+def _range_box(id: str, label: str, value: str, placeholder: str) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=id),
+            dbc.Input(id=id, value=value, debounce=True, placeholder=placeholder),
+        ],
+        md=3,
+    )
+
+
 def _frame(
     machine_id: str | None,
     record: dict[str, Any] | None,
@@ -247,30 +257,10 @@ def _frame(
             html.P(facts, className="text-muted"),
             dbc.Row(
                 [
-                    dbc.Col(
-                        [
-                            dbc.Label("From (UTC)", html_for="machine-start"),
-                            dbc.Input(
-                                id="machine-start",
-                                value=start,
-                                debounce=True,
-                                placeholder="24 hours before the latest reading",
-                            ),
-                        ],
-                        md=3,
+                    _range_box(
+                        "machine-start", "From (UTC)", start, "24 hours before the latest reading"
                     ),
-                    dbc.Col(
-                        [
-                            dbc.Label("To (UTC)", html_for="machine-end"),
-                            dbc.Input(
-                                id="machine-end",
-                                value=end,
-                                debounce=True,
-                                placeholder="the latest reading",
-                            ),
-                        ],
-                        md=3,
-                    ),
+                    _range_box("machine-end", "To (UTC)", end, "the latest reading"),
                 ],
                 className="g-2 mb-2",
             ),
@@ -329,7 +319,9 @@ def layout(
         record = plant.machine(rt.store, machine_id)
         remarks = remarks_list(rt, machine_id)
     except NotFound as exc:
-        return not_found(exc)
+        return not_found_view(
+            "machine", "Machine not found", exc, ("See all machines", "/machines")
+        )
     except VigilError as exc:
         return html.Div([html.H3("Machine"), error_alert(exc, id="machine-error")])
     try:
@@ -338,16 +330,6 @@ def layout(
         drawn = View(message=error_alert(exc, id="machine-error"))
     return _frame(
         machine_id, record, drawn, remarks, start or "", end or "", rt.config.page_refresh_seconds
-    )
-
-
-def not_found(exc: VigilError) -> html.Div:
-    return html.Div(
-        [
-            html.H3("Machine not found", id="machine-not-found"),
-            error_alert(exc, id="machine-not-found-message"),
-            dcc.Link("See all machines", href="/machines"),
-        ]
     )
 
 

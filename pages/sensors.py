@@ -13,7 +13,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components.alerts import error_alert
+from components.alerts import error_alert, not_found_view
 from components.formats import ago, when
 from components.kpi import kpi_card
 from components.refresh import refresh_timer
@@ -172,13 +172,7 @@ def layout(sensor: str | None = None, **_: Any) -> html.Div:
     try:
         health = _health(rt, sensor)
     except NotFound as exc:
-        return html.Div(
-            [
-                html.H3("Sensor not found", id="sensors-not-found"),
-                error_alert(exc, id="sensors-not-found-message"),
-                dcc.Link("See all sensors", href="/sensors"),
-            ]
-        )
+        return not_found_view("sensors", "Sensor not found", exc, ("See all sensors", "/sensors"))
     except VigilError as exc:
         return html.Div([html.H3("Sensor health"), error_alert(exc, id="sensors-error")])
     title = f"Sensor {sensor}" if sensor else "Sensor health"
