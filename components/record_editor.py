@@ -25,7 +25,7 @@ from components.tables import simple_table
 from context import runtime
 from data import plant
 from data.store import Store
-from errors import NotFound, VigilError
+from errors import InvalidInput, NotFound, VigilError
 
 Kind = Literal["text", "number", "date", "choice"]
 
@@ -218,13 +218,16 @@ def act(
     trigger = ctx.triggered_id
     if not trigger or not ctx.triggered[0].get("value"):
         return (no_update,) * 6  # a button drawn anew, not pressed
-    form = FORMS[trigger["table"]]
-    store = runtime().store
     keep = (
         [no_update] * len(field_ids),
         [no_update] * len(field_ids),
         [no_update] * len(choice_ids),
     )
+    form = FORMS.get(trigger.get("table"))
+    if form is None:  # a crafted request: only the forms a page declared are edited
+        refused = InvalidInput(f"table '{trigger.get('table')}' is not edited here")
+        return (*keep, no_update, error_alert(refused), no_update)
+    store = runtime().store
 
     def locked(key_editing: bool) -> list[bool]:
         return [spec["field"] == form.key and key_editing for spec in field_ids]

@@ -26,6 +26,9 @@ from errors import InvalidInput, NotFound
 Kind = Literal["text", "int", "float", "bool", "date", "timestamp"]
 #: The most rows one `rows()` call returns.
 MAX_ROWS = 10_000
+#: The most characters of a text column without a length of its own (a description,
+#: a remark): a row is a record, not a place for files.
+MAX_TEXT = 100_000
 INT64 = (-(2**63), 2**63 - 1)
 DESCRIPTIONS: dict[Kind, str] = {
     "text": "text",
@@ -109,10 +112,11 @@ def _value(table: str, field: Field, value: Any) -> Any:
     if field.kind == "text":
         if not isinstance(value, str):
             raise wrong()
-        if field.length is not None and len(value) > field.length:
+        limit = field.length or MAX_TEXT
+        if len(value) > limit:
             raise InvalidInput(
-                f"column '{field.name}' of table '{table}' holds at most {field.length} "
-                f"characters, got {len(value)}"
+                f"column '{field.name}' of table '{table}' holds at most {limit:,} "
+                f"characters, got {len(value):,}"
             )
         if field.primary and not value.strip():
             raise InvalidInput(f"column '{field.name}' of table '{table}' cannot be blank")

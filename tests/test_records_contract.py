@@ -119,6 +119,11 @@ def test_times_and_dates_come_back_as_stored(store: Store) -> None:
         ({**PRESS, "range": "x" * 65}, InvalidInput, "holds at most 64 characters, got 65"),
         ({**PRESS, "range": 63}, InvalidInput, "'range' of table 'element_types' takes text"),
         (
+            {**PRESS, "element_description": "x" * 100_001},
+            InvalidInput,
+            "'element_description' .* holds at most 100,000 characters, got 100,001",
+        ),
+        (
             {k: v for k, v in PRESS.items() if k != "type"},
             InvalidInput,
             "primary key column 'type' of table 'element_types' is missing",
