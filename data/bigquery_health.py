@@ -2,8 +2,9 @@
 
 The same summary as on SQL databases (data/health.py). A write's recount is
 one MERGE job per summary table (the touched sensors' days counted again
-from the heartbeats; rows no longer found deleted), so a reader sees each
-table's old rows or its new ones, never a day missing. (One multi-statement
+from the heartbeats, then their totals and bins from the day rows; rows no
+longer found deleted), so a reader sees each table's old rows or its new
+ones, never a day missing. (One multi-statement
 transaction would join the two; bqemulator 1.4.0 drops the work of scripts.)
 The report is one job: the totals, the two lists and the histogram come back
 as one row of arrays. BigQueryStore imports this module when first used.
@@ -18,30 +19,51 @@ from typing import Any
 import pandas as pd
 from google.cloud.bigquery import ArrayQueryParameter, ScalarQueryParameter
 
-from data import health, readpath
+from data import health, readpath, schema
 from data.bigquery_store import BigQueryStore, Scan
 from data.health import DAY, GAP_EDGES, SensorHealth
 from errors import NotFound
+
+#: The summary tables, recounted in this order: each from the one before.
+SUMMARY = ("heartbeat_days", "heartbeat_gaps", "heartbeat_sensors", "heartbeat_bins")
 
 
 class BigQueryHealth:
     def __init__(self, store: BigQueryStore) -> None:
         self.store = store
 
-    def _recount_sql(self, filtered: bool) -> tuple[str, str]:
-        """Two MERGE statements: the summary rows of @sensors over days @a..@b (or of
-        everything) become those counted from the heartbeats again."""
+    def _merge(self, table: str, source: str, keys: tuple[str, ...], kept: str) -> str:
+        """MERGE `table` with the rows `source` counts: changed, added, and those of the
+        recounted span (`kept`) that are no longer found deleted."""
+        columns = [c.name for c in schema.metadata.tables[table].columns]
+        values = [c for c in columns if c not in keys]
+        q = [f"`{c}`" for c in columns]  # schema.py's own names
+        return (
+            f"MERGE {self.store._ref(table)} AS T USING ({source}) AS S ON "
+            + " AND ".join(f"T.`{k}` = S.`{k}`" for k in keys)
+            + " WHEN MATCHED THEN UPDATE SET "
+            + ", ".join(f"`{c}` = S.`{c}`" for c in values)
+            + f" WHEN NOT MATCHED THEN INSERT ({', '.join(q)}) "
+            f"VALUES ({', '.join('S.' + c for c in q)}) "
+            f"WHEN NOT MATCHED BY SOURCE AND {kept} THEN DELETE"
+        )
+
+    def _recount_sql(self, filtered: bool) -> list[str]:
+        """The MERGE jobs that recount @sensors over days @a..@b (or everything): the day
+        rows from the heartbeats, then the sensors' totals and bins from the day rows."""
+        ref = self.store._ref
         rows = (
             "sensor_id IN UNNEST(@sensors) AND `time` >= TIMESTAMP_SECONDS(@lo) "
             "AND `time` < TIMESTAMP_SECONDS(@hi)"
             if filtered
             else "TRUE"
         )
-        kept = "T.sensor_id IN UNNEST(@sensors) AND T.day BETWEEN @a AND @b" if filtered else "TRUE"
+        mine = "sensor_id IN UNNEST(@sensors)" if filtered else "TRUE"
+        span = "T.sensor_id IN UNNEST(@sensors) AND T.day BETWEEN @a AND @b" if filtered else "TRUE"
+        whole = "T.sensor_id IN UNNEST(@sensors)" if filtered else "TRUE"
         src = (
             "WITH src AS (SELECT sensor_id, UNIX_MICROS(`time`) / 1000000 AS e, "
-            f"DIV(UNIX_SECONDS(`time`), {DAY}) AS day "
-            f"FROM {self.store._ref('heartbeats')} WHERE {rows}) "
+            f"DIV(UNIX_SECONDS(`time`), {DAY}) AS day FROM {ref('heartbeats')} WHERE {rows}) "
         )
         window = "OVER (PARTITION BY sensor_id ORDER BY e)"
         counted_days = (
@@ -54,26 +76,29 @@ class BigQueryHealth:
             f"LAG(day) {window} AS before FROM src) "
             "WHERE before = day GROUP BY sensor_id, day, bin"
         )
-        return (
-            f"MERGE {self.store._ref('heartbeat_days')} AS T USING ({counted_days}) AS S "
-            "ON T.sensor_id = S.sensor_id AND T.day = S.day "
-            "WHEN MATCHED THEN UPDATE SET beats = S.beats, `first` = S.`first`, `last` = S.`last` "
-            "WHEN NOT MATCHED THEN INSERT (sensor_id, day, beats, `first`, `last`) "
-            "VALUES (S.sensor_id, S.day, S.beats, S.`first`, S.`last`) "
-            f"WHEN NOT MATCHED BY SOURCE AND {kept} THEN DELETE",
-            f"MERGE {self.store._ref('heartbeat_gaps')} AS T USING ({counted_gaps}) AS S "
-            "ON T.sensor_id = S.sensor_id AND T.day = S.day AND T.bin = S.bin "
-            "WHEN MATCHED THEN UPDATE SET n = S.n "
-            "WHEN NOT MATCHED THEN INSERT (sensor_id, day, bin, n) "
-            "VALUES (S.sensor_id, S.day, S.bin, S.n) "
-            f"WHEN NOT MATCHED BY SOURCE AND {kept} THEN DELETE",
+        totals = (
+            "SELECT sensor_id, SUM(beats) AS beats, MIN(`first`) AS `first`, "
+            f"MAX(`last`) AS `last` FROM {ref('heartbeat_days')} WHERE {mine} GROUP BY sensor_id"
         )
+        binned = (
+            "SELECT sensor_id, bin, SUM(n) AS n FROM ("
+            f"SELECT sensor_id, bin, n FROM {ref('heartbeat_gaps')} WHERE {mine} UNION ALL "
+            "SELECT sensor_id, RANGE_BUCKET(gap, @edges), 1 FROM (SELECT sensor_id, "
+            "`first` - LAG(`last`) OVER (PARTITION BY sensor_id ORDER BY day) AS gap "
+            f"FROM {ref('heartbeat_days')} WHERE {mine}) WHERE gap IS NOT NULL) "
+            "GROUP BY sensor_id, bin"
+        )
+        return [
+            self._merge("heartbeat_days", counted_days, ("sensor_id", "day"), span),
+            self._merge("heartbeat_gaps", counted_gaps, ("sensor_id", "day", "bin"), span),
+            self._merge("heartbeat_sensors", totals, ("sensor_id",), whole),
+            self._merge("heartbeat_bins", binned, ("sensor_id", "bin"), whole),
+        ]
 
     def _scans(self) -> list[Scan]:
-        return [
-            Scan("heartbeats", ("sensor_id", "time")),
-            Scan("heartbeat_days", ("sensor_id", "day", "beats", "first", "last")),
-            Scan("heartbeat_gaps", ("sensor_id", "day", "bin", "n")),
+        return [Scan("heartbeats", ("sensor_id", "time"))] + [
+            Scan(name, tuple(c.name for c in schema.metadata.tables[name].columns))
+            for name in SUMMARY
         ]
 
     def refresh(self, frame: pd.DataFrame) -> None:
@@ -100,16 +125,16 @@ class BigQueryHealth:
             self.store._dml("health-rebuild", sql, params, self._scans())
         (row,) = self.store._query(
             "health-rebuild",
-            "SELECT IFNULL(SUM(beats), 0) AS n FROM " + self.store._ref("heartbeat_days"),
+            "SELECT IFNULL(SUM(beats), 0) AS n FROM " + self.store._ref("heartbeat_sensors"),
             (),
-            [Scan("heartbeat_days", ("beats",))],
+            [Scan("heartbeat_sensors", ("beats",))],
         )
         if progress:
             progress(int(row["n"]))
         return int(row["n"])
 
     def clear(self) -> None:
-        for name in ("heartbeat_days", "heartbeat_gaps"):
+        for name in SUMMARY:
             self.store._dml("health-clear", f"TRUNCATE TABLE {self.store._ref(name)}", (), [])
 
     def report(
@@ -126,7 +151,7 @@ class BigQueryHealth:
         if sensor is not None:
             mine = "sensor_id = @sensor"
             params.append(ScalarQueryParameter("sensor", "STRING", sensor))
-        days, gaps = self.store._ref("heartbeat_days"), self.store._ref("heartbeat_gaps")
+        totals, bins = self.store._ref("heartbeat_sensors"), self.store._ref("heartbeat_bins")
         sensors = self.store._ref("sensors")
         listed = (
             "STRUCT(sensor_id AS sensor_id, `first` AS `first`, `last` AS `last`, "
@@ -134,17 +159,11 @@ class BigQueryHealth:
         )
         quiet = "(`last` IS NULL OR `last` < @cutoff)"
         sql = (
-            f"WITH per_sensor AS (SELECT sensor_id, MIN(`first`) AS `first`, "
-            f"MAX(`last`) AS `last`, SUM(beats) AS beats FROM {days} WHERE {mine} "
-            "GROUP BY sensor_id),\n"
-            "fleet AS (SELECT sensor_id, `first`, `last`, beats FROM per_sensor UNION ALL "
+            "WITH fleet AS (SELECT sensor_id, `first`, `last`, beats "
+            f"FROM {totals} WHERE {mine} UNION ALL "
             "SELECT sensor_id, CAST(NULL AS FLOAT64), CAST(NULL AS FLOAT64), 0 "
             f"FROM {sensors} WHERE {mine} AND sensor_id NOT IN "
-            "(SELECT sensor_id FROM per_sensor)),\n"
-            f"steps AS (SELECT `first` - LAG(`last`) OVER (PARTITION BY sensor_id "
-            f"ORDER BY day) AS gap FROM {days} WHERE {mine}),\n"
-            f"intervals AS (SELECT bin, n FROM {gaps} WHERE {mine} UNION ALL "
-            "SELECT RANGE_BUCKET(gap, @edges), 1 FROM steps WHERE gap IS NOT NULL)\n"
+            f"(SELECT sensor_id FROM {totals}))\n"
             "SELECT (SELECT COUNT(*) FROM fleet) AS sensors, "
             f"(SELECT COUNTIF({quiet}) FROM fleet) AS silent, "
             "(SELECT COUNTIF(`last` < @cutoff) FROM fleet) AS stopped, "
@@ -156,11 +175,12 @@ class BigQueryHealth:
             f"ARRAY(SELECT {listed} FROM fleet WHERE beats > 1 "
             "ORDER BY SAFE_DIVIDE(`last` - `first`, beats - 1) DESC, sensor_id "
             "LIMIT @limit) AS slowest, "
-            "ARRAY(SELECT STRUCT(bin AS bin, SUM(n) AS n) FROM intervals GROUP BY bin) AS bins"
+            f"ARRAY(SELECT STRUCT(bin AS bin, SUM(n) AS n) FROM {bins} WHERE {mine} "
+            "GROUP BY bin) AS bins"
         )
         scans = [
-            Scan("heartbeat_days", ("sensor_id", "day", "beats", "first", "last")),
-            Scan("heartbeat_gaps", ("sensor_id", "bin", "n")),
+            Scan("heartbeat_sensors", ("sensor_id", "beats", "first", "last")),
+            Scan("heartbeat_bins", ("sensor_id", "bin", "n")),
             Scan("sensors", ("sensor_id",)),
         ]
         (row,) = self.store._query("sensor-health", sql, params, scans)

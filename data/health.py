@@ -8,12 +8,15 @@ sensors that stopped, and how the intervals are distributed.
 Asked of the raw heartbeats they cost a window function over every row (the
 seed's own query; 86 million rows for 10,000 sensors beating every 5 minutes
 for 30 days). So every write of heartbeats also keeps a summary current, in
-the same transaction: per sensor and UTC day the beats and the first and
-last of them (`heartbeat_days`) and the intervals inside the day counted per
-bin (`heartbeat_gaps`). The mean interval of a sensor is then
-(last - first) / (beats - 1), the intervals telescoping; the one interval
-across each midnight comes from consecutive day rows. Every answer is exact,
-and the page reads about 30 rows per sensor instead of 8,640.
+the same transaction, in two steps. First per sensor and UTC day: the beats
+and the first and last of them (`heartbeat_days`), and the intervals inside
+the day counted per bin (`heartbeat_gaps`); a write recounts only the
+sensors and days it touched, from their heartbeats. Then per sensor, from its
+day rows: beats, first and last (`heartbeat_sensors`) and its intervals per
+bin, the one across each midnight included (`heartbeat_bins`). The mean
+interval of a sensor is (last - first) / (beats - 1), the intervals
+telescoping. Every answer is exact, and the page reads a row or two per
+sensor instead of 8,640.
 """
 
 from __future__ import annotations

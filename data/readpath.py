@@ -41,6 +41,8 @@ HIDDEN_TABLES = frozenset(
         "m4_sources",
         "heartbeat_days",
         "heartbeat_gaps",
+        "heartbeat_sensors",
+        "heartbeat_bins",
     }
 )
 #: Readings tables checked to tell whether the store was ever filled.

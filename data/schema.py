@@ -235,6 +235,27 @@ heartbeat_gaps = Table(
     sqlite_with_rowid=False,
 )
 
+# ... and, from those, per sensor: its beats, first and last (epoch seconds) ...
+heartbeat_sensors = Table(
+    "heartbeat_sensors",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("beats", Integer, nullable=False),
+    Column("first", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# ... and its intervals per bin, the ones across midnights included: what the page reads.
+heartbeat_bins = Table(
+    "heartbeat_bins",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("bin", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 #: Tables holding time series of one entity each, and the column naming it.
 ENTITY_COLUMNS = {
     "machine_readings": "machine_id",

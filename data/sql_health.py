@@ -2,8 +2,9 @@
 
 See data/health.py for the summary's design. Upkeep runs on the write's own
 connection, so the summary commits (or rolls back) with the heartbeats. A
-write costs a recount of the sensors and days it touched: heartbeats arrive
-a few sensors at a time, and one sensor's day is at most a few thousand rows.
+write costs a recount of the sensors and days it touched (heartbeats arrive
+a few sensors at a time, and one sensor's day is at most a few thousand
+rows), then of those sensors' totals from their day rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from errors import NotFound
 SENSOR_CHUNK = 500
 
 hb, days, gaps = schema.heartbeats, schema.heartbeat_days, schema.heartbeat_gaps
+per_sensor, bins = schema.heartbeat_sensors, schema.heartbeat_bins
+SUMMARY = (days, gaps, per_sensor, bins)
 
 
 def _bind(conn: Connection, seconds: float) -> datetime:
@@ -97,6 +100,47 @@ def _recount(
             ),
         )
     )
+    _per_sensor(conn, sensors)
+
+
+def _per_sensor(conn: Connection, sensors: Sequence[str] | None) -> None:
+    """The sensors' totals and bins again, from their day rows: some thirty rows a sensor
+    for a month of history, however often it beats."""
+    mine = (lambda c: c.in_(sensors)) if sensors is not None else (lambda c: literal(True))
+    for table in (per_sensor, bins):
+        conn.execute(table.delete().where(mine(table.c.sensor_id)))
+    conn.execute(
+        per_sensor.insert().from_select(
+            ["sensor_id", "beats", "first", "last"],
+            select(
+                days.c.sensor_id,
+                func.sum(days.c.beats),
+                func.min(days.c.first),
+                func.max(days.c.last),
+            )
+            .where(mine(days.c.sensor_id))
+            .group_by(days.c.sensor_id),
+        )
+    )
+    inside = select(gaps.c.sensor_id, gaps.c.bin, gaps.c.n).where(mine(gaps.c.sensor_id))
+    before = func.lag(days.c.last).over(partition_by=days.c.sensor_id, order_by=days.c.day)
+    steps = (
+        select(days.c.sensor_id, (days.c.first - before).label("gap"))
+        .where(mine(days.c.sensor_id))
+        .subquery("steps")
+    )
+    midnights = select(
+        steps.c.sensor_id, _gap_bin(steps.c.gap).label("bin"), literal(1).label("n")
+    ).where(steps.c.gap.is_not(None))
+    every = union_all(inside, midnights).subquery("every")
+    conn.execute(
+        bins.insert().from_select(
+            ["sensor_id", "bin", "n"],
+            select(every.c.sensor_id, every.c.bin, func.sum(every.c.n)).group_by(
+                every.c.sensor_id, every.c.bin
+            ),
+        )
+    )
 
 
 def refresh(conn: Connection, frame: pd.DataFrame) -> None:
@@ -120,8 +164,7 @@ def rebuild_summary(conn: Connection, progress: Callable[[int], None] | None = N
 
     values = _values_of(hb.c.sensor_id)
     sensors = list(conn.execute(select(values.c.v).where(values.c.v.is_not(None))).scalars())
-    conn.execute(days.delete())
-    conn.execute(gaps.delete())
+    clear(conn)
     done = 0
     for i in range(0, len(sensors), SENSOR_CHUNK):
         chunk = sensors[i : i + SENSOR_CHUNK]
@@ -135,28 +178,17 @@ def rebuild_summary(conn: Connection, progress: Callable[[int], None] | None = N
 
 
 def clear(conn: Connection) -> None:
-    conn.execute(days.delete())
-    conn.execute(gaps.delete())
+    for table in SUMMARY:
+        conn.execute(table.delete())
 
 
 def report(
     conn: Connection, now: datetime, silence_minutes: float, sensor: str | None, limit: int
 ) -> SensorHealth:
-    """The health questions, each answered by one aggregate over the summary."""
+    """The health questions, answered from the per-sensor summary: a row a sensor."""
     health.check_question(silence_minutes, limit)
     cutoff = now.timestamp() - silence_minutes * 60
     mine = (lambda c: c == sensor) if sensor is not None else (lambda c: literal(True))
-    per_sensor = (
-        select(
-            days.c.sensor_id,
-            func.min(days.c.first).label("first"),
-            func.max(days.c.last).label("last"),
-            func.sum(days.c.beats).label("beats"),
-        )
-        .where(mine(days.c.sensor_id))
-        .group_by(days.c.sensor_id)
-        .cte("per_sensor")
-    )
     sensors = schema.sensors
     unheard = select(
         sensors.c.sensor_id,
@@ -167,7 +199,10 @@ def report(
         mine(sensors.c.sensor_id),
         ~select(literal(1)).where(per_sensor.c.sensor_id == sensors.c.sensor_id).exists(),
     )
-    fleet = union_all(select(per_sensor), unheard).cte("fleet")
+    heard = select(
+        per_sensor.c.sensor_id, per_sensor.c.first, per_sensor.c.last, per_sensor.c.beats
+    ).where(mine(per_sensor.c.sensor_id))
+    fleet = union_all(heard, unheard).cte("fleet")
     quiet = (fleet.c.last.is_(None)) | (fleet.c.last < cutoff)
     stopped = fleet.c.last < cutoff
     several = fleet.c.beats > 1
@@ -195,24 +230,14 @@ def report(
     slowest_rows = conn.execute(
         select(*listed).where(several).order_by(interval.desc(), fleet.c.sensor_id).limit(limit)
     ).all()
+    counted = (
+        select(bins.c.bin, func.sum(bins.c.n)).where(mine(bins.c.sensor_id)).group_by(bins.c.bin)
+    )
     return health.answer(
         now,
         silence_minutes,
         totals,
         [tuple(r) for r in silent_rows],
         [tuple(r) for r in slowest_rows],
-        _bins(conn, mine),
+        {int(b): int(n) for b, n in conn.execute(counted)},
     )
-
-
-def _bins(conn: Connection, mine: Callable[[object], object]) -> dict[int, int]:
-    """Intervals per bin: inside days from heartbeat_gaps, across midnights from day rows."""
-    inside = select(gaps.c.bin, gaps.c.n).where(mine(gaps.c.sensor_id))
-    before = func.lag(days.c.last).over(partition_by=days.c.sensor_id, order_by=days.c.day)
-    steps = select((days.c.first - before).label("gap")).where(mine(days.c.sensor_id)).subquery()
-    across = select(_gap_bin(steps.c.gap).label("bin"), literal(1).label("n")).where(
-        steps.c.gap.is_not(None)
-    )
-    every = union_all(inside, across).subquery()
-    counted = select(every.c.bin, func.sum(every.c.n)).group_by(every.c.bin)
-    return {int(b): int(n) for b, n in conn.execute(counted)}

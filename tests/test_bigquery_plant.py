@@ -1,7 +1,8 @@
 """BigQuery only: what the contract cannot see of sensor health and the records API.
-The page's health question is one job that never reads the raw heartbeats; a write
-of heartbeats is its load job plus one MERGE per summary table; each row write is
-one labelled DML job."""
+
+The page's health question is one job on the per-sensor summary, never the raw
+heartbeats; a write of heartbeats is its load job plus one MERGE per summary
+table; each row write is one labelled DML job."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ def test_the_health_question_is_one_job_on_the_summary(store: BigQueryStore) -> 
     register_sensors(store)
     store.journal = []
     store.write("heartbeats", beats(BEATS))
-    assert [job.purpose for job in store.journal] == ["write", "health-refresh", "health-refresh"]
+    assert [job.purpose for job in store.journal] == ["write"] + ["health-refresh"] * 4
     assert all(job.sql.startswith("MERGE") for job in store.journal[1:])
     store.journal = []
     health = store.sensor_health(NOW, 10)
     assert health.sensors == 5
     assert [job.purpose for job in store.journal] == ["sensor-health"]
-    assert set(scanned(store)) == {"heartbeat_days", "heartbeat_gaps", "sensors"}
+    assert set(scanned(store)) == {"heartbeat_sensors", "heartbeat_bins", "sensors"}
     (job,) = store.journal
     assert "@cutoff" in job.sql and str(NOW.year) not in job.sql  # values are parameters
 

@@ -17,7 +17,14 @@ from settings import PROJECT_DIR
 from tests.conftest import machine_frame, postgres_schema
 
 #: Tables that later migrations added to the baseline.
-ADDED_SINCE = {"operator_shifts", "machine_remarks", "heartbeat_days", "heartbeat_gaps"}
+ADDED_SINCE = {
+    "operator_shifts",
+    "machine_remarks",
+    "heartbeat_days",
+    "heartbeat_gaps",
+    "heartbeat_sensors",
+    "heartbeat_bins",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

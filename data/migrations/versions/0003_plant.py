@@ -60,6 +60,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sensor_id", "day", "bin"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "heartbeat_sensors",
+        sa.Column("sensor_id", sa.String(length=64), nullable=False),
+        sa.Column("beats", sa.Integer(), nullable=False),
+        sa.Column("first", sa.Float(), nullable=False),
+        sa.Column("last", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("sensor_id"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "heartbeat_bins",
+        sa.Column("sensor_id", sa.String(length=64), nullable=False),
+        sa.Column("bin", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("sensor_id", "bin"),
+        sqlite_with_rowid=False,
+    )
     _summarise_existing_heartbeats()
 
 
@@ -71,6 +88,8 @@ def _summarise_existing_heartbeats() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("heartbeat_bins")
+    op.drop_table("heartbeat_sensors")
     op.drop_table("heartbeat_gaps")
     op.drop_table("heartbeat_days")
     with op.batch_alter_table("machine_remarks", schema=None) as batch_op:
