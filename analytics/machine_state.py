@@ -174,16 +174,17 @@ def time_in_states(
     ends = pd.DatetimeIndex(runs_frame["end"]).as_unit("ns").asi8
     states = runs_frame["state"].to_numpy()
     labels = list(dict.fromkeys(label for _, _, label in windows))
-    table = pd.DataFrame(0.0, index=pd.Index(labels), columns=columns)
+    row_of = {label: i for i, label in enumerate(labels)}
+    column_of = np.array([columns.index(state) for state in states], dtype=int)
+    seconds = np.zeros((len(labels), len(columns)))
     for w_start, w_end, label in windows:
         lo, hi = _ns(w_start), _ns(w_end)
         first = np.searchsorted(ends, lo, side="right")
         last = np.searchsorted(starts, hi, side="left")
-        if first >= last:
-            continue
-        overlap = np.minimum(ends[first:last], hi) - np.maximum(starts[first:last], lo)
-        for state, ns in zip(states[first:last], overlap, strict=True):
-            table.loc[label, state] += ns / 1e9
+        if first < last:
+            overlap = np.minimum(ends[first:last], hi) - np.maximum(starts[first:last], lo)
+            np.add.at(seconds[row_of[label]], column_of[first:last], overlap / 1e9)
+    table = pd.DataFrame(seconds, index=pd.Index(labels), columns=columns)
     used = [c for c in columns if c in STATES or table[c].any()]
     return table[used]
 
