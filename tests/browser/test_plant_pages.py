@@ -110,6 +110,7 @@ def test_a_typed_range_lives_in_the_url(driver: WebDriver, server_url: str) -> N
     first = pd.Timestamp(info.split("readings from ")[1].split(" to ")[0])
     start, end = first + pd.Timedelta(minutes=10), first + pd.Timedelta(minutes=40)
     for box, value in (("machine-start", start), ("machine-end", end)):
+        wait_idle(driver)  # as a person types: the page has drawn the last change
         by_id(driver, box).send_keys(value.strftime("%Y-%m-%d %H:%M:%S"), Keys.ENTER)
     wait(driver).until(lambda d: "1,801 readings" in text_of(d, "machine-info"), "range not read")
     wait(driver).until(lambda d: query(d).get("end") == f"{end:%Y-%m-%d %H:%M:%S}", "URL lost end")
