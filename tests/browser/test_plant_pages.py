@@ -47,9 +47,12 @@ def by_id(driver: WebDriver, element_id: str):
 
 
 def click(driver: WebDriver, element_id: str) -> None:
-    """Scroll the element to the middle of the window first: no plot's toolbar covers it."""
+    """Scroll the element to the middle of the window first (at once: Bootstrap scrolls
+    smoothly, and a click during the scroll lands where the element was)."""
     found = by_id(driver, element_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", found)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", found
+    )
     found.click()
 
 
@@ -211,7 +214,10 @@ def test_a_shift_with_bad_times_is_refused_then_saved(driver: WebDriver, server_
 
 def test_a_remark_joins_the_log(driver: WebDriver, server_url: str) -> None:
     open_page(driver, server_url + "/machines/M2")
-    wait(driver).until(lambda d: css(d, "#machine-remark-add"), "no remark form")
+    wait(driver).until(lambda d: css(d, "#machine-timeline .trace"), "no timeline")
+    for graph in ("machine-current", "machine-voltage"):
+        wait_traces(driver, graph)  # drawn: the form below them stays where it is
+    wait_idle(driver)
     click(driver, "machine-remark-add")
     wait(driver).until(
         lambda d: "write the remark first" in text_of(d, "machine-remark-error"),
