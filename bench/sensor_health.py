@@ -63,6 +63,7 @@ TARGET_S = 2.0
 #: Bytes per heartbeat on disk, measured: heap, index and summary.
 BYTES_PER_BEAT = 105
 PG_EPOCH_US = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
+SUMMARY = ("heartbeat_days", "heartbeat_gaps", "heartbeat_sensors", "heartbeat_bins")
 
 
 def copy_chunks(chunks: Any, counted: list[int]) -> Any:
@@ -138,7 +139,7 @@ def setup(url: str, sensors: int, days: float, every: float) -> dict[str, Any]:
         t0 = time.perf_counter()
         with contextlib.closing(pg_connect(url)) as conn:
             conn.autocommit = True
-            for table in ("heartbeats", "heartbeat_days", "heartbeat_gaps", "sensors"):
+            for table in ("heartbeats", *SUMMARY, "sensors"):
                 conn.cursor().execute(f"VACUUM (ANALYZE) {table}")
         found["vacuum_s"] = time.perf_counter() - t0
     finally:
@@ -149,7 +150,7 @@ def setup(url: str, sensors: int, days: float, every: float) -> dict[str, Any]:
 def sizes(url: str) -> dict[str, Any]:
     with contextlib.closing(pg_connect(url)) as conn, conn.cursor() as cur:
         found = {}
-        for table in ("heartbeats", "heartbeat_days", "heartbeat_gaps"):
+        for table in ("heartbeats", *SUMMARY):
             cur.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
             found[table] = cur.fetchone()
     return found
@@ -258,7 +259,7 @@ def report(url: str, calls: int, made: dict[str, Any] | None) -> int:
             f"{made['vacuum_s']:.0f} s"
         )
     say(f"heartbeats: {beats:,} rows, {beat_bytes / 1e9:.2f} GB with index")
-    for table in ("heartbeat_days", "heartbeat_gaps"):
+    for table in SUMMARY:
         rows, size = found[table]
         say(f"{table}: {rows:,} rows, {size / 1e6:.0f} MB")
     say(
