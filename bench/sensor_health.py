@@ -96,6 +96,18 @@ def copy_chunks(chunks: Any, counted: list[int]) -> Any:
     yield (-1).to_bytes(2, "big", signed=True)
 
 
+def every_20_s(label: str, t0: float, done: Any) -> Any:
+    """A progress callback that prints `done(argument)` heartbeats at most every 20 s."""
+    last = [t0]
+
+    def progress(argument: int) -> None:
+        if time.perf_counter() - last[0] > 20:
+            last[0] = time.perf_counter()
+            say(f"  {label} {done(argument):>12,} heartbeats  {last[0] - t0:6.1f} s")
+
+    return progress
+
+
 def setup(url: str, sensors: int, days: float, every: float) -> dict[str, Any]:
     from data.demo.simulator import fleet
     from data.sql_store import SQLStore
@@ -108,13 +120,7 @@ def setup(url: str, sensors: int, days: float, every: float) -> dict[str, Any]:
         store.write("sensors", fleet_sensors)
         counted = [0]
         t0 = time.perf_counter()
-        last = [t0]
-
-        def progress(_: int) -> None:
-            if time.perf_counter() - last[0] > 20:
-                last[0] = time.perf_counter()
-                say(f"  COPY {counted[0]:>12,} heartbeats  {last[0] - t0:6.1f} s")
-
+        progress = every_20_s("COPY", t0, lambda _: counted[0])
         with contextlib.closing(pg_connect(url)) as conn, conn.cursor() as cur:
             cur.copy_expert(
                 "COPY heartbeats (sensor_id, time, payload) FROM STDIN WITH (FORMAT binary)",
@@ -126,13 +132,7 @@ def setup(url: str, sensors: int, days: float, every: float) -> dict[str, Any]:
         say(f"  COPY {counted[0]:,} heartbeats: {found['copy_s']:.1f} s")
 
         t0 = time.perf_counter()
-        last = [t0]
-
-        def summary_progress(done: int) -> None:
-            if time.perf_counter() - last[0] > 20:
-                last[0] = time.perf_counter()
-                say(f"  summary: {done:>12,} heartbeats  {last[0] - t0:6.1f} s")
-
+        summary_progress = every_20_s("summary:", t0, lambda done: done)
         found["summarised"] = store.rebuild_rollups("heartbeats", progress=summary_progress)
         found["summary_s"] = time.perf_counter() - t0
         say(f"  store.rebuild_rollups('heartbeats'): {found['summary_s']:.1f} s")

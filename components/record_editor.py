@@ -242,16 +242,20 @@ def act(
         rows = store.rows(form.table, order_by=list(form.order_by), limit=10_000)
         return rows_table(form, rows, editable=True)
 
+    def cleared(message: Any, rows: Any) -> tuple:
+        """An empty form for a new row."""
+        return (
+            [None] * len(field_ids),
+            locked(False),
+            [None] * len(choice_ids),
+            None,
+            message,
+            rows,
+        )
+
     try:
         if trigger["type"] == "editor-new":
-            return (
-                [None] * len(field_ids),
-                locked(False),
-                [None] * len(choice_ids),
-                None,
-                None,
-                no_update,
-            )
+            return cleared(None, no_update)
         if trigger["type"] == "editor-edit":
             found = store.rows(form.table, where={form.key: trigger["key"]}, limit=1)
             if not found:
@@ -266,14 +270,7 @@ def act(
             message = dbc.Alert(
                 f"Deleted {form.noun} '{editing}'.", color="success", className="editor-done"
             )
-            return (
-                [None] * len(field_ids),
-                locked(False),
-                [None] * len(choice_ids),
-                None,
-                message,
-                listing(),
-            )
+            return cleared(message, listing())
         values = {
             **_values(form, field_ids, field_values),
             **_values(form, choice_ids, choice_values),

@@ -140,10 +140,7 @@ class BigQueryRecords:
         sets = ", ".join(f"{quote(n)} = @v{i}" for i, n in enumerate(changes))
         conds = self._conditions(fields, key, "k", params)
         sql = f"UPDATE {self.store._ref(table)} SET {sets} WHERE {' AND '.join(conds)}"
-        changed = self.store._dml("update-row", sql, params, [Scan(table, tuple(key))])
-        self.store._forget(table)
-        if not changed:
-            raise NotFound(f"no row with {records.key_text(key)} in table '{table}'")
+        self._change("update-row", table, sql, params, key)
         return self.rows(table, key, None, 1)[0]
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
@@ -152,9 +149,15 @@ class BigQueryRecords:
         params: list[Any] = []
         conds = self._conditions(fields, key, "k", params)
         sql = f"DELETE FROM {self.store._ref(table)} WHERE {' AND '.join(conds)}"
-        deleted = self.store._dml("delete-row", sql, params, [Scan(table, tuple(key))])
+        self._change("delete-row", table, sql, params, key)
+
+    def _change(
+        self, purpose: str, table: str, sql: str, params: list[Any], key: Mapping[str, Any]
+    ) -> None:
+        """Run an UPDATE or DELETE of the row named by `key`; NotFound when none was."""
+        touched = self.store._dml(purpose, sql, params, [Scan(table, tuple(key))])
         self.store._forget(table)
-        if not deleted:
+        if not touched:
             raise NotFound(f"no row with {records.key_text(key)} in table '{table}'")
 
 
