@@ -12,7 +12,7 @@ the store again after every change, so two admins see each other's work.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -48,7 +48,7 @@ class Form:
     fields: tuple[FormField, ...]
     #: Columns shown in the list, in order (default: every field).
     listed: tuple[str, ...] = ()
-    order_by: tuple[str, ...] = field(default=())
+    order_by: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
