@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,26 @@ def _port(value: int) -> str | None:
 
 def _positive(value: float) -> str | None:
     return None if value > 0 else "a number above 0"
+
+
+def _ratio(value: float) -> str | None:
+    return None if 0 < value <= 1 else "a number above 0 and at most 1"
+
+
+def _percent(value: float) -> str | None:
+    return None if 0 <= value <= 100 else "a number from 0 to 100"
+
+
+def _not_negative(value: float) -> str | None:
+    return None if value >= 0 else "a number of at least 0"
+
+
+def _time_zone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "an IANA time zone name such as UTC or Europe/Berlin"
+    return None
 
 
 def _backend_url(value: str) -> str | None:
@@ -162,9 +183,114 @@ SETTINGS: tuple[Setting, ...] = (
         "A sensor with no heartbeat for longer than this is counted as silent (seed 004).",
         _positive,
     ),
+    Setting(
+        "page_refresh_seconds",
+        float,
+        5.0,
+        "How often the Machines, Batteries and Sensors pages ask the store for fresh values.",
+        lambda v: None if v >= 1 else "a number of at least 1",
+    ),
+    Setting(
+        "plant_timezone",
+        str,
+        "UTC",
+        "Time zone of the plant: the days and operator shifts of the machine pages "
+        "are counted in it (an IANA name such as Europe/Berlin).",
+        _time_zone,
+    ),
+    Setting(
+        "machine_on_voltage_ratio",
+        float,
+        0.5,
+        "A machine whose voltage is below this share of its element type's standard "
+        "voltage is off (seed 002).",
+        _ratio,
+    ),
+    Setting(
+        "machine_idle_current_ratio",
+        float,
+        0.02,
+        "A powered machine drawing less than this share of its element type's standard "
+        "current is off too: switched off behind a live supply.",
+        _ratio,
+    ),
+    Setting(
+        "machine_production_current_ratio",
+        float,
+        0.5,
+        "A powered machine drawing at least this share of its element type's standard "
+        "current is in production; between the two current ratios it is idle.",
+        _ratio,
+    ),
+    Setting(
+        "machine_min_state_seconds",
+        float,
+        5.0,
+        "A state lasting less than this is merged into the state before it, so noise "
+        "around a threshold does not break the timeline into slivers.",
+        _not_negative,
+    ),
+    Setting(
+        "machine_reading_gap_seconds",
+        float,
+        60.0,
+        "Readings further apart than this leave a gap of no data: the time is not "
+        "counted in the state before it.",
+        _positive,
+    ),
+    Setting(
+        "battery_max_temperature",
+        float,
+        45.0,
+        "Over-temperature alarm: a battery above this temperature (degrees C) (seed 003).",
+    ),
+    Setting(
+        "battery_min_temperature",
+        float,
+        0.0,
+        "Under-temperature alarm: a battery below this temperature (degrees C).",
+    ),
+    Setting(
+        "battery_min_state_of_charge",
+        float,
+        20.0,
+        "Low-charge alarm: a battery whose state of charge (%) is below this.",
+        _percent,
+    ),
+    Setting(
+        "battery_min_state_of_health",
+        float,
+        80.0,
+        "Health alarm: a battery whose state of health (%) is below this.",
+        _percent,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across settings: `first` must stay below `second`."""
+
+    first: str
+    second: str
+
+    def broken(self, values: Mapping[str, Any]) -> str | None:
+        low, high = values[self.first], values[self.second]
+        if low < high:
+            return None
+        return (
+            f"key '{self.first}' ({json.dumps(low)}) must be below "
+            f"key '{self.second}' ({json.dumps(high)})"
+        )
+
+
+#: Checks that need more than one value; each runs once every value is known.
+RULES: tuple[Rule, ...] = (
+    Rule("machine_idle_current_ratio", "machine_production_current_ratio"),
+    Rule("battery_min_temperature", "battery_max_temperature"),
+)
 
 
 class Config(dict):
@@ -278,6 +404,9 @@ def load_config(
                     f"(expected {setting.describe_type()}: {setting.help})"
                 )
             values[setting.name] = setting.default
+    for rule in RULES:
+        if message := rule.broken(values):
+            raise ConfigError(f"{path}: {message}")
     values["backend"] = _resolve_sqlite_path(values["backend"], path.parent.resolve())
     config = Config(values)
     config.source = str(path)

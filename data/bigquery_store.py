@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,11 @@ from data.store import (
 )
 from data.times import as_utc
 from errors import ConfigError, InvalidInput, NotFound, Unavailable, VigilError
+
+if TYPE_CHECKING:
+    from data.bigquery_health import BigQueryHealth
+    from data.bigquery_records import BigQueryRecords
+    from data.health import SensorHealth
 
 log = logging.getLogger(__name__)
 
@@ -952,6 +957,8 @@ class BigQueryStore(Store):
         For tables filled by other programs, or stores made before the pyramid.
         """
         self._info(table)
+        if table == "heartbeats":
+            return self._health().rebuild(progress)
         shape = readpath.rollup_shape(self, table)
         if shape is None:
             return 0
@@ -1077,7 +1084,49 @@ class BigQueryStore(Store):
         self._load(table, records, "write")
         self._forget(table)
         self._refresh_rollups(table, frame)
+        if table == "heartbeats":
+            self._health().refresh(frame)
         return len(records)
+
+    # -- records and sensor health, in modules of their own ----------------------
+    def _records_api(self) -> BigQueryRecords:
+        from data.bigquery_records import BigQueryRecords
+
+        return BigQueryRecords(self)
+
+    def _health(self) -> BigQueryHealth:
+        from data.bigquery_health import BigQueryHealth
+
+        return BigQueryHealth(self)
+
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        return self._records_api().rows(table, where, order_by, limit)
+
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self._records_api().insert(table, values)
+
+    def update_row(
+        self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._records_api().update(table, key, values)
+
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        self._records_api().delete(table, key)
+
+    def sensor_health(
+        self,
+        now: datetime,
+        silence_minutes: float,
+        sensor: str | None = None,
+        limit: int = 100,
+    ) -> SensorHealth:
+        return self._health().report(as_utc(now), silence_minutes, sensor, limit)
 
     def create_schema(self) -> tuple[str | None, str]:
         """Create the dataset (if missing), Vigil's missing tables and their missing
@@ -1192,6 +1241,8 @@ class BigQueryStore(Store):
             self._info(table)
         self._dml("delete-all", f"TRUNCATE TABLE {self._ref(table)}", (), [Scan(table, ())])
         self._delete_rollups(table)
+        if table == "heartbeats":
+            self._health().clear()
 
     def is_empty(self) -> bool:
         """One job of COUNT(*)s, which BigQuery answers from metadata: 0 bytes."""

@@ -44,7 +44,18 @@ Kind = Literal["time", "bool", "number", "text"]
 STATUS_OF: dict[bool | None, Status] = {True: "verified", False: "rejected", None: "unlabelled"}
 Points = dict[str, tuple[np.ndarray, np.ndarray]]
 #: Vigil's bookkeeping tables: never offered for exploring.
-HIDDEN_TABLES = frozenset({"anomaly_feedback", "alembic_version", "m4_rollups", "m4_sources"})
+HIDDEN_TABLES = frozenset(
+    {
+        "anomaly_feedback",
+        "alembic_version",
+        "m4_rollups",
+        "m4_sources",
+        "heartbeat_days",
+        "heartbeat_gaps",
+        "heartbeat_sensors",
+        "heartbeat_bins",
+    }
+)
 #: Readings tables checked to tell whether the store was ever filled.
 FILL_MARKERS = ("anomalies", "machine_readings", "battery_readings", "heartbeats")
 

@@ -48,6 +48,31 @@ machines = Table(
     Column("date_of_purchase", Date),
 )
 
+# Recurring daily shifts: times of day in the plant's time zone; end before start
+# crosses midnight. A shift without machine_id applies to every machine.
+operator_shifts = Table(
+    "operator_shifts",
+    metadata,
+    Column("shift_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("operator", String(200)),
+    Column("machine_id", String(64)),
+    Column("start_time", String(5), nullable=False),  # HH:MM
+    Column("end_time", String(5), nullable=False),
+)
+
+machine_remarks = Table(
+    "machine_remarks",
+    metadata,
+    Column("remark_id", String(64), primary_key=True),
+    Column("machine_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),  # the moment the remark is about
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created", Time, nullable=False),
+    Index("ix_machine_remarks_machine_time", "machine_id", "time"),
+)
+
 machine_readings = Table(
     "machine_readings",
     metadata,
@@ -185,6 +210,51 @@ m4_sources = Table(
     metadata,
     Column("source", String(200), primary_key=True),
     Column("finest", Integer),
+)
+
+# Heartbeat health (data/health.py), kept current with every write of heartbeats:
+# per sensor and UTC day, the beats and the first and last of them (epoch seconds) ...
+heartbeat_days = Table(
+    "heartbeat_days",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("day", Integer, primary_key=True),  # floor(epoch seconds / 86400)
+    Column("beats", Integer, nullable=False),
+    Column("first", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# ... and how many intervals between consecutive beats of that day fall in each bin.
+heartbeat_gaps = Table(
+    "heartbeat_gaps",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("bin", Integer, primary_key=True),  # index into data.health.GAP_EDGES
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# ... and, from those, per sensor: its beats, first and last (epoch seconds) ...
+heartbeat_sensors = Table(
+    "heartbeat_sensors",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("beats", Integer, nullable=False),
+    Column("first", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# ... and its intervals per bin, the ones across midnights included: what the page reads.
+heartbeat_bins = Table(
+    "heartbeat_bins",
+    metadata,
+    Column("sensor_id", String(64), primary_key=True),
+    Column("bin", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 #: Tables holding time series of one entity each, and the column naming it.

@@ -38,12 +38,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, readpath, schema
+from data import migrate, readpath, schema, sql_health
 from data.feedback import check_feedback
+from data.health import SensorHealth
 from data.m4 import m4_query, unfold
 from data.readpath import FILL_MARKERS, HIDDEN_TABLES
+from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
-from data.sql_values import arrays, parse_times, row_dicts
+from data.sql_values import arrays, number_arrays, parse_times, row_dicts
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -129,6 +131,7 @@ class SQLStore(Store):
                 driver_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10
             )
         self.rollups = SQLRollups(self)
+        self._records_api = SQLRecords(self)
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
         self._names: frozenset[str] = frozenset()
@@ -248,7 +251,7 @@ class SQLStore(Store):
             few = conn.execute(select(func.count()).select_from(upto.subquery())).scalar_one()
             if few <= max_points:
                 query = select(epoch_seconds(t).label("e"), *values).where(where).order_by(t)
-                got = arrays(conn.execute(query).all(), ["e", *columns])
+                got = number_arrays(conn.execute(query), ["e", *columns])
                 points = {c: (got["e"], got[c]) for c in columns}
                 return readpath.series_read(table, start, end, points, few, None)
             width = readpath.bucket_width(start, end, max_points)
@@ -294,6 +297,10 @@ class SQLStore(Store):
                 yield readpath.rows_frame(got["e"], {c: got[c] for c in columns})
 
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        if table == "heartbeats":
+            self._table(table)
+            with self._connect(write=True) as conn:
+                return sql_health.rebuild_summary(conn, progress)
         return self.rollups.rebuild(table, progress)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -464,6 +471,38 @@ class SQLStore(Store):
         with self._connect() as conn:
             return [name for name, _ in conn.execute(query)]
 
+    # -- records: reference tables row by row (data/sql_records.py) --------
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        return self._records_api.rows(table, where, order_by, limit)
+
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self._records_api.insert(table, values)
+
+    def update_row(
+        self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._records_api.update(table, key, values)
+
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        self._records_api.delete(table, key)
+
+    # -- sensor health (data/sql_health.py) --------------------------------
+    def sensor_health(
+        self,
+        now: datetime,
+        silence_minutes: float,
+        sensor: str | None = None,
+        limit: int = 100,
+    ) -> SensorHealth:
+        with self._connect() as conn:
+            return sql_health.report(conn, as_utc(now), silence_minutes, sensor, limit)
+
     # -- writes -----------------------------------------------------------
     def write(self, table: str, frame: pd.DataFrame) -> int:
         tbl = self._table(table)
@@ -474,6 +513,8 @@ class SQLStore(Store):
                 for i in range(0, len(records), WRITE_BATCH):
                     conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
                 self.rollups.refresh(conn, tbl, frame)
+                if table == "heartbeats":
+                    sql_health.refresh(conn, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
             reason = readpath.first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
@@ -509,6 +550,8 @@ class SQLStore(Store):
             conn.execute(tbl.delete())
             for bookkeeping in (schema.m4_rollups, schema.m4_sources):
                 conn.execute(bookkeeping.delete().where(bookkeeping.c.source == table))
+            if table == "heartbeats":
+                sql_health.clear(conn)
 
     def is_empty(self) -> bool:
         self._refresh_catalog()

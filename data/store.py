@@ -11,12 +11,15 @@ import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from sqlalchemy import Table
 
 from errors import NotFound
+
+if TYPE_CHECKING:
+    from data.health import SensorHealth
 
 Role = Literal["time", "metric", "label", "id"]
 Status = Literal["unlabelled", "verified", "rejected"]
@@ -230,6 +233,46 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def anomaly_types(self) -> list[str]:
         """The anomaly types labels have used, most used first: the form's suggestions."""
+
+    # -- records: reference tables row by row (checks in data/records.py) -------
+    @abc.abstractmethod
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Rows of a table with a primary key: equality filters (None matches an empty
+        column), `order_by` names ('-name' descending; the key breaks ties)."""
+
+    @abc.abstractmethod
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Add one row whole, or refuse it (InvalidInput: a bad value, a key already
+        taken; NotFound: an unknown table or column); returns the row as stored."""
+
+    @abc.abstractmethod
+    def update_row(
+        self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change non-key columns of the row named by its whole primary key; NotFound
+        when there is none. Returns the row as stored."""
+
+    @abc.abstractmethod
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        """Remove the row named by its whole primary key; NotFound when there is none."""
+
+    # -- sensor health (data/health.py) ------------------------------------------
+    @abc.abstractmethod
+    def sensor_health(
+        self,
+        now: datetime,
+        silence_minutes: float,
+        sensor: str | None = None,
+        limit: int = 100,
+    ) -> SensorHealth:
+        """Seed 004's questions at `now`, computed in the store from the heartbeat
+        summary: over every sensor, or one (NotFound for a sensor never seen)."""
 
     # -- writes ----------------------------------------------------------
     @abc.abstractmethod

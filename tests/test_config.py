@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> 
         ({**BASE, "max_points": 3}, "'max_points' must be an integer of at least 16"),
         ({**BASE, "demo_days": 0.01}, "'demo_days' must be a number of days of at least 0.0417"),
         ({**BASE, "scaler": "zscore"}, "'scaler' must be standard, minmax or robust"),
+        ({**BASE, "plant_timezone": "Mars/Olympus"}, "'plant_timezone' must be an IANA time zone"),
+        ({**BASE, "machine_on_voltage_ratio": -0.5}, "'machine_on_voltage_ratio' must be a number"),
+        ({**BASE, "machine_production_current_ratio": 2}, "'machine_production_current_ratio'"),
+        ({**BASE, "machine_min_state_seconds": -1}, "'machine_min_state_seconds' must be a number"),
+        ({**BASE, "machine_reading_gap_seconds": 0}, "'machine_reading_gap_seconds' must be"),
+        ({**BASE, "battery_min_state_of_charge": 120}, "'battery_min_state_of_charge' must be"),
+        ({**BASE, "battery_min_state_of_health": -5}, "'battery_min_state_of_health' must be"),
+        ({**BASE, "page_refresh_seconds": 0.1}, "'page_refresh_seconds' must be a number of at"),
         ({"port_number": 8080}, "required key 'backend' is missing"),
         ({"backend": "sqlite:///x.db"}, "required key 'port_number' is missing"),
         ([1, 2], "one JSON object"),
@@ -95,3 +104,34 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
         load_config(write(tmp_path, BASE), env={"VIGIL_SCALE_DATA": "maybe"})
     with pytest.raises(ConfigError, match="PORT: key 'port_number'"):
         load_config(write(tmp_path, BASE), env={"PORT": "http"})
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"machine_idle_current_ratio": 0.6, "machine_production_current_ratio": 0.5},
+            "key 'machine_idle_current_ratio' (0.6) must be below "
+            "key 'machine_production_current_ratio' (0.5)",
+        ),
+        (
+            {"machine_idle_current_ratio": 0.5, "machine_production_current_ratio": 0.5},
+            "key 'machine_idle_current_ratio' (0.5) must be below",
+        ),
+        (
+            {"battery_min_temperature": 50},
+            "key 'battery_min_temperature' (50.0) must be below "
+            "key 'battery_max_temperature' (45.0)",
+        ),
+    ],
+)
+def test_settings_that_contradict_each_other_are_refused(
+    tmp_path: Path, values: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, {**BASE, **values}), env={})
+
+
+def test_a_contradiction_made_by_the_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'battery_min_temperature'"):
+        load_config(write(tmp_path, BASE), env={"VIGIL_BATTERY_MAX_TEMPERATURE": "-5"})

@@ -68,3 +68,19 @@ def test_migrate_command(tmp_path: Path) -> None:
 
     assert f"upgraded from nothing to revision {migrate.head()}" in run()
     assert "already current" in run()
+
+
+def test_heartbeats_from_before_the_summary_are_summarised_on_upgrade(url: str) -> None:
+    from tests.test_sensor_health_contract import BEATS, NOW, beats
+
+    store = SQLStore(url)
+    with store.engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0002")
+    store._refresh_catalog()
+    frame = beats(BEATS)
+    with store.engine.begin() as conn:  # as a Vigil of revision 0002 wrote them
+        conn.execute(schema.heartbeats.insert(), store._records(schema.heartbeats, frame))
+    assert store.create_schema() == ("0002", migrate.head())
+    health = store.sensor_health(NOW, 10)
+    assert (health.sensors, health.silent, sum(b.count for b in health.histogram)) == (4, 2, 7)
+    store.close()

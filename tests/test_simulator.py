@@ -54,6 +54,8 @@ def test_row_counts_for_one_day(plant):
     assert counts == {
         "element_types": 3,
         "machines": 6,
+        "operator_shifts": 3,
+        "machine_remarks": 7,
         "machine_readings": 6 * 86_400,
         "batteries": 4,
         "battery_readings": 4 * 8_640,
@@ -208,3 +210,26 @@ def test_nab_readings_and_windows():
     assert (windows["start"] >= readings["time"].min()).all()
     assert (windows["end"] <= readings["time"].max()).all()
     assert (windows["start"] < windows["end"]).all()
+
+
+def test_remarks_sit_on_machine_faults(plant):
+    remarks, anomalies = plant["machine_remarks"], plant["anomalies"].set_index("id")
+    for remark in remarks.itertuples():
+        event = anomalies.loc[remark.remark_id.removeprefix("demo-")]
+        assert (event.entity_id, event.start) == (remark.machine_id, remark.time)
+    assert set(remarks["author"]) <= set(plant["operator_shifts"]["operator"])
+
+
+def test_a_large_fleet_comes_in_chunks():
+    sensors, chunks = simulator.fleet(200, days=1, every=300, seed=3, end=END, chunk=64)
+    assert len(sensors) == 200 and sensors["sensor_id"].iloc[-1] == "S200"
+    frames = list(chunks)
+    assert [f["sensor_id"].nunique() for f in frames] == [64, 64, 64, 8]
+    beats = pd.concat(frames)
+    assert beats["time"].between(START, END).all()
+    per_sensor = beats.groupby("sensor_id")["time"].agg(["count", "max"])
+    alive = per_sensor[per_sensor["max"] > END - pd.Timedelta(minutes=10)]
+    assert 270 < alive["count"].median() <= 289  # a day of 5-minute beats, 1 % lost
+    assert len(per_sensor[per_sensor["max"] < END - pd.Timedelta(minutes=10)]) == 20 + 16
+    gaps = beats.sort_values(["sensor_id", "time"]).groupby("sensor_id")["time"].diff().dropna()
+    assert abs(gaps.median() - pd.Timedelta(seconds=300)) < pd.Timedelta(seconds=3)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,25 @@ MACHINES = pd.DataFrame(
 
 #: Lights-out machining: this lathe also runs at night.
 NIGHT_SHIFT = frozenset({"M3"})
+
+OPERATOR_SHIFTS = pd.DataFrame(
+    {
+        "shift_id": ["early", "late", "night"],
+        "name": ["Early", "Late", "Night"],
+        "operator": ["A. Novak", "R. Iyer", "K. Mensah"],
+        "machine_id": [None, None, "M3"],
+        "start_time": ["06:00", "14:00", "22:00"],
+        "end_time": ["14:00", "22:00", "06:00"],
+    }
+)
+
+#: What operators wrote when they noticed an injected fault (by kind).
+REMARKS = {
+    "spike": "Current spike when the tool engaged; inspected, no damage found.",
+    "sag": "Lights flickered on the line, supply dipped for a moment.",
+    "stuck": "Current display frozen; the meter cable was reseated.",
+    "drift": "Spindle load creeping up, tool change scheduled.",
+}
 
 BATTERIES = pd.DataFrame(
     {
@@ -166,6 +185,8 @@ def simulate(
     return {
         "element_types": _frame("element_types", ELEMENT_TYPES),
         "machines": _frame("machines", MACHINES),
+        "operator_shifts": _frame("operator_shifts", OPERATOR_SHIFTS),
+        "machine_remarks": _remarks(anomalies, clock),
         "machine_readings": _readings_frame(clock, machine_series),
         "batteries": _frame("batteries", BATTERIES),
         "battery_readings": _readings_frame(clock, battery_series),
@@ -433,36 +454,98 @@ def _anomaly_frame(rows: list[dict], clock: _Clock, seed: int) -> pd.DataFrame:
     return _frame("anomalies", frame)
 
 
+def _remarks(anomalies: pd.DataFrame, clock: _Clock) -> pd.DataFrame:
+    """An operator's remark at each injected machine fault the operators would notice."""
+    rows = []
+    for event in anomalies.itertuples():
+        kind = json.loads(event.details)["injected"]
+        if event.table_name != "machine_readings" or kind not in REMARKS:
+            continue
+        rows.append(
+            {
+                "remark_id": f"demo-{event.id}",
+                "machine_id": event.entity_id,
+                "time": event.start,
+                "author": OPERATOR_SHIFTS["operator"].iloc[len(rows) % len(OPERATOR_SHIFTS)],
+                "text": REMARKS[kind],
+                "created": event.start + pd.Timedelta(minutes=5),
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["remark_id", "machine_id", "time", "author", "text", "created"]
+    )
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.as_unit("us")
+    frame["created"] = pd.to_datetime(frame["created"], utc=True).dt.as_unit("us")
+    return _frame("machine_remarks", frame)
+
+
 # Sensors -------------------------------------------------------------------------------
 
 
-def _sensor_table(rng: np.random.Generator, clock: _Clock) -> pd.DataFrame:
-    """Sensors with their installation time and their last possible heartbeat (`end` if alive)."""
+def _sensor_table(rng: np.random.Generator, clock: _Clock, count: int = N_SENSORS) -> pd.DataFrame:
+    """Sensors with their installation time and their last possible heartbeat (`end` if alive).
+
+    Of every 50 sensors 5 die hours before `end`, 4 fall silent 11 to 40 minutes
+    before it and 3 are installed during the range.
+    """
     start_us, end_us = clock.start.value // 1_000, clock.end.value // 1_000
     seconds = clock.seconds
-    roles = rng.permutation(N_SENSORS)
-    dead, silent = roles[:N_DEAD], roles[N_DEAD : N_DEAD + N_SILENT]
-    late = roles[N_DEAD + N_SILENT : N_DEAD + N_SILENT + N_LATE]
-    installed = start_us - (rng.uniform(30, 400, N_SENSORS) * DAY).astype(np.int64) * 1_000_000
+    n_dead, n_silent = count * N_DEAD // N_SENSORS, count * N_SILENT // N_SENSORS
+    n_late = count * N_LATE // N_SENSORS
+    roles = rng.permutation(count)
+    dead, silent = roles[:n_dead], roles[n_dead : n_dead + n_silent]
+    late = roles[n_dead + n_silent : n_dead + n_silent + n_late]
+    installed = start_us - (rng.uniform(30, 400, count) * DAY).astype(np.int64) * 1_000_000
     installed[late] = (
-        start_us + (rng.uniform(0.3, 0.7, N_LATE) * seconds).astype(np.int64) * 1_000_000
+        start_us + (rng.uniform(0.3, 0.7, n_late) * seconds).astype(np.int64) * 1_000_000
     )
-    stop = np.full(N_SENSORS, end_us)
-    stop[dead] = end_us - (rng.uniform(2, 6, N_DEAD) * 3600e6).astype(np.int64)
-    stop[silent] = end_us - (rng.uniform(11, 40, N_SILENT) * 60e6).astype(np.int64)
-    ids = [f"S{k:02d}" for k in range(1, N_SENSORS + 1)]
-    tags = [f"line-{k % 4 + 1}/{SENSOR_KINDS[k % len(SENSOR_KINDS)]}" for k in range(N_SENSORS)]
+    stop = np.full(count, end_us)
+    stop[dead] = end_us - (rng.uniform(2, 6, n_dead) * 3600e6).astype(np.int64)
+    stop[silent] = end_us - (rng.uniform(11, 40, n_silent) * 60e6).astype(np.int64)
+    width = max(2, len(str(count)))
+    ids = [f"S{k:0{width}d}" for k in range(1, count + 1)]
+    tags = [f"line-{k % 4 + 1}/{SENSOR_KINDS[k % len(SENSOR_KINDS)]}" for k in range(count)]
     return pd.DataFrame({"sensor_id": ids, "tags": tags, "installed_us": installed, "stop": stop})
 
 
-def _beats(rng: np.random.Generator, begin_us: int, stop_us: int) -> np.ndarray:
-    """About one beat a minute with jitter; one in a hundred is lost on the way."""
-    count = max(0, int((stop_us - begin_us) / 45e6) + 2)
-    gaps = np.clip(rng.normal(60, 4, count), 45, 75)
-    offsets = rng.uniform(0, 60) + np.concatenate([[0.0], np.cumsum(gaps[:-1])])
+def _beats(rng: np.random.Generator, begin_us: int, stop_us: int, every: float = 60) -> np.ndarray:
+    """About one beat per `every` seconds with jitter; one in a hundred is lost on the way."""
+    count = max(0, int((stop_us - begin_us) / (0.75 * every * 1e6)) + 2)
+    gaps = np.clip(rng.normal(every, every / 15, count), 0.75 * every, 1.25 * every)
+    offsets = rng.uniform(0, every) + np.concatenate([[0.0], np.cumsum(gaps[:-1])])
     times = begin_us + np.round(offsets * 1e3).astype(np.int64) * 1_000
     times = times[times <= stop_us]
     return times[rng.random(len(times)) > 0.01]
+
+
+def fleet(
+    count: int,
+    days: float,
+    every: float,
+    seed: int = 7,
+    end: pd.Timestamp | None = None,
+    chunk: int = 100,
+) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
+    """A large fleet for benchmarks: the sensors, and their heartbeats `chunk` sensors at
+    a time (sensor_id, time), so 86 million rows never sit in memory at once."""
+    clock = _Clock(_resolve_end(end), round(days * DAY))
+    rng = np.random.default_rng([seed, 301])
+    table = _sensor_table(rng, clock, count)
+    start_us = clock.start.value // 1_000
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for first in range(0, count, chunk):
+            ids, times = [], []
+            for sensor in table.iloc[first : first + chunk].itertuples():
+                beats = _beats(rng, max(start_us, sensor.installed_us), sensor.stop, every)
+                ids.append(np.full(len(beats), sensor.sensor_id, dtype=object))
+                times.append(beats)
+            yield pd.DataFrame(
+                {"sensor_id": np.concatenate(ids), "time": _utc(np.concatenate(times))}
+            )
+
+    sensors = table.assign(installed=_utc(table["installed_us"]))
+    return _frame("sensors", sensors), chunks()
 
 
 def _sensors(rng: np.random.Generator, clock: _Clock) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -74,11 +74,16 @@ def css(driver: WebDriver, selector: str) -> list:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def element(driver: WebDriver, element_id: str):
+    """The element with this id, or None; any id, Dash's dictionary ids (JSON) included."""
+    return driver.execute_script("return document.getElementById(arguments[0]);", element_id)
+
+
 def text_of(driver: WebDriver, element_id: str) -> str:
     """The element's text, '' while it is missing or being re-rendered."""
     try:
-        found = driver.find_elements(By.ID, element_id)
-        return found[0].text if found else ""
+        found = element(driver, element_id)
+        return found.text if found else ""
     except StaleElementReferenceException:
         return ""
 
@@ -140,7 +145,7 @@ def info_counts(driver: WebDriver) -> tuple[int, int, str]:
 
 def choose_option(driver: WebDriver, dropdown_id: str, value: str) -> None:
     """Pick an option in a Dash 4 dcc.Dropdown (a button opening a listbox of labels)."""
-    driver.find_element(By.ID, dropdown_id).click()
+    element(driver, dropdown_id).click()
     option = wait(driver, 10).until(
         lambda d: d.find_element(
             By.XPATH,
@@ -229,12 +234,36 @@ def check_detect(driver: WebDriver) -> None:
     assert ".." in value_of(driver, "detect-span"), "no default range"
 
 
+def check_machines(driver: WebDriver) -> None:
+    wait(driver).until(lambda d: len(css(d, "#machines-table .machines-row")) >= 6, "no machines")
+    wait(driver).until(lambda d: css(d, "#machines-table .machines-state"), "no machine states")
+    assert css(driver, "#machines-tabs"), "#machines-tabs is missing"
+
+
+def check_batteries(driver: WebDriver) -> None:
+    wait(driver).until(lambda d: len(css(d, ".batteries-card")) >= 4, "no battery cards")
+    wait_traces(driver, "batteries-temperature")
+
+
+def check_sensors(driver: WebDriver) -> None:
+    wait(driver).until(
+        lambda d: re.search(r"\d", text_of(d, "sensors-silent-value")), "no share of silent sensors"
+    )
+    wait(driver).until(
+        lambda d: css(d, "#sensors-histogram .js-plotly-plot .barlayer .trace"), "no histogram"
+    )
+    assert re.search(r"\d", text_of(driver, "sensors-interval-value")), "no mean interval"
+
+
 PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/": check_overview,
     "/explore": check_explore,
     "/anomalies": check_anomalies,
     "/labels": check_labels,
     "/detect": check_detect,
+    "/machines": check_machines,
+    "/batteries": check_batteries,
+    "/sensors": check_sensors,
 }
 
 

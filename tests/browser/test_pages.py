@@ -57,7 +57,8 @@ def test_every_navbar_page_renders(driver: WebDriver, server_url: str, subtests)
             errors = [e.text for e in css(driver, ".vigil-error")]
             assert not errors, f"{path} shows errors: {errors}"
             active = [
-                urlsplit(a.get_attribute("href")).path for a in css(driver, "a.nav-link.active")
+                urlsplit(a.get_attribute("href")).path
+                for a in css(driver, "#navbar-links a.nav-link.active")
             ]
             assert active == [path], f"{path}: active navbar links are {active}"
             assert_clean_console(driver, path)

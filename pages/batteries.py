@@ -1,0 +1,209 @@
+"""Batteries (seed 003): a card per battery with its live readings and alarms, and the
+history of the battery chosen in the URL (`?battery=B2`).
+
+Alarms come from the limits in config (analytics/battery_alarms.py); the
+history plots draw each limit as a dashed line and shade where a reading
+broke it. Cards and plots are refreshed by one callback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from analytics.battery_alarms import Limits, alarms, spans
+from components.alerts import error_alert, not_found_view
+from components.formats import ago, measured
+from components.refresh import refresh_timer
+from components.timeseries import EMPTY_FIGURE, series_figure
+from context import Runtime, runtime
+from data.times import utc_now
+from errors import NotFound, VigilError
+
+dash.register_page(__name__, path="/batteries", name="Batteries", order=4)
+
+READINGS = ["voltage", "current", "temperature", "state_of_charge", "state_of_health"]
+HISTORY_SPAN = timedelta(hours=24)
+#: The history plots: (graph id, title, column, unit).
+PLOTS = (
+    ("batteries-temperature", "Temperature", "temperature", "°C"),
+    ("batteries-soc", "State of charge", "state_of_charge", "%"),
+    ("batteries-soh", "State of health", "state_of_health", "%"),
+    ("batteries-voltage", "Voltage", "voltage", "V"),
+    ("batteries-current", "Current (charging above 0)", "current", "A"),
+)
+LIMIT_COLOR = "#e74c3c"
+
+
+def _battery_ids(rt: Runtime) -> tuple[dict[str, dict], Any]:
+    """Batteries by id (records, and any battery that sends readings) and their latest rows."""
+    records = {b["battery_id"]: b for b in rt.store.rows("batteries", order_by=["battery_id"])}
+    latest = rt.store.latest("battery_readings", "battery_id", READINGS)
+    for battery_id in latest["battery_id"]:
+        records.setdefault(battery_id, {"battery_id": battery_id, "name": battery_id})
+    return dict(sorted(records.items())), latest
+
+
+def _card(record: dict, reading: dict | None, limits: Limits, chosen: bool, now: Any) -> dbc.Card:
+    battery_id = record["battery_id"]
+    raised = alarms(reading or {}, limits)
+    flags = [
+        dbc.Alert(a.message, color="danger", className="py-1 px-2 mb-1 small batteries-alarm")
+        for a in raised
+    ]
+    if reading is None:
+        body = [html.P("No readings yet.", className="text-muted small")]
+    else:
+        soc = reading.get("state_of_charge")
+        current = reading.get("current")
+        direction = "charging" if current and current > 0 else "discharging"
+        body = [
+            dbc.Progress(
+                value=soc or 0,
+                label=measured(soc, "%", 0),
+                color="danger" if any(a.column == "state_of_charge" for a in raised) else "success",
+                className="mb-2",
+            ),
+            html.Dl(
+                [
+                    html.Dt("Voltage"),
+                    html.Dd(measured(reading.get("voltage"), "V")),
+                    html.Dt("Current"),
+                    html.Dd(f"{measured(current, 'A')} ({direction})"),
+                    html.Dt("Temperature"),
+                    html.Dd(measured(reading.get("temperature"), "°C")),
+                    html.Dt("State of health"),
+                    html.Dd(measured(reading.get("state_of_health"), "%")),
+                ],
+                className="row row-cols-2 small mb-1",
+            ),
+            html.Div(f"Last reading {ago(reading['time'], now)}", className="text-muted small"),
+        ]
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                dcc.Link(
+                    f"{record['name']} ({battery_id})", href=f"/batteries?battery={battery_id}"
+                )
+            ),
+            dbc.CardBody([*flags, *body]),
+        ],
+        color="danger" if raised else None,
+        outline=bool(raised),
+        className="h-100 batteries-card" + (" border-primary border-2" if chosen else ""),
+    )
+
+
+def cards(rt: Runtime, chosen: str | None) -> dbc.Row:
+    records, latest = _battery_ids(rt)
+    limits = Limits.from_config(rt.config)
+    now = utc_now()
+    readings = {row["battery_id"]: row for row in latest.to_dict("records")}
+    found = [
+        dbc.Col(
+            _card(record, readings.get(bid), limits, bid == chosen, now),
+            md=6,
+            xl=3,
+            className="mb-3",
+        )
+        for bid, record in records.items()
+    ]
+    if not found:
+        return dbc.Row(dbc.Col(html.P("No batteries yet.", className="text-muted")))
+    return dbc.Row(found)
+
+
+def history(rt: Runtime, battery_id: str) -> list[Any]:
+    """One figure per plot, the limits drawn and the readings past them shaded."""
+    span = rt.store.time_range("battery_readings", {"battery_id": battery_id})
+    if span is None:
+        return [EMPTY_FIGURE] * len(PLOTS)
+    first, last = max(span[0], span[1] - HISTORY_SPAN), span[1]
+    read = rt.store.read(
+        "battery_readings", READINGS, first, last, rt.config.max_points, {"battery_id": battery_id}
+    )
+    by_column = {s.column: s for s in read.series}
+    rules = Limits.from_config(rt.config).rules()
+    figures = []
+    for _, _, column, _ in PLOTS:
+        series = by_column[column]
+        mine = [r for r in rules if r.column == column]
+        shaded = [span for r in mine for span in spans(series.time, r.broken(series.values))]
+        figure = series_figure(replace(read, series=[series]), regions=shaded, height=240)
+        figure["layout"]["shapes"] += [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": r.limit,
+                "y1": r.limit,
+                "line": {"color": LIMIT_COLOR, "dash": "dash", "width": 1},
+            }
+            for r in mine
+        ]
+        figure["layout"]["showlegend"] = False
+        figure["layout"]["xaxis"]["title"] = None
+        figure["layout"]["margin"] = {"l": 50, "r": 20, "t": 10, "b": 30}
+        figures.append(figure)
+    return figures
+
+
+def _frame(chosen: str | None, row: Any, figures: list[Any], refresh_seconds: float) -> html.Div:
+    plots = [
+        dbc.Col(
+            [html.H6(title), dcc.Graph(figure=fig, id=graph_id, config={"displaylogo": False})],
+            lg=6,
+        )
+        for (graph_id, title, _, _), fig in zip(PLOTS, figures, strict=True)
+    ]
+    return html.Div(
+        [
+            html.H3("Batteries"),
+            html.Div(row, id="batteries-cards"),
+            html.H5(f"History of {chosen}" if chosen else "History", id="batteries-history-title"),
+            dbc.Row(plots),
+            dcc.Store(id="batteries-chosen", data=chosen),
+            refresh_timer("batteries", refresh_seconds),
+        ]
+    )
+
+
+def layout(battery: str | None = None, **_: Any) -> html.Div:
+    rt = runtime()
+    try:
+        records, _ = _battery_ids(rt)
+        if battery is not None and battery not in records:
+            raise NotFound(f"unknown battery '{battery}'")
+        chosen = battery or next(iter(records), None)
+        figures = history(rt, chosen) if chosen else [EMPTY_FIGURE] * len(PLOTS)
+        row = cards(rt, chosen)
+    except NotFound as exc:
+        return not_found_view(
+            "batteries", "Battery not found", exc, ("See all batteries", "/batteries")
+        )
+    except VigilError as exc:
+        return html.Div([html.H3("Batteries"), error_alert(exc, id="batteries-error")])
+    return _frame(chosen, row, figures, rt.config.page_refresh_seconds)
+
+
+@callback(
+    Output("batteries-cards", "children"),
+    *[Output(graph_id, "figure") for graph_id, _, _, _ in PLOTS],
+    Input("batteries-refresh", "n_intervals"),
+    State("batteries-chosen", "data"),
+    prevent_initial_call=True,
+)
+def refresh(_: int, chosen: str | None) -> tuple:
+    """Cards and history read again: the one callback a live feed can drive later."""
+    rt = runtime()
+    try:
+        figures = history(rt, chosen) if chosen else [EMPTY_FIGURE] * len(PLOTS)
+        return (cards(rt, chosen), *figures)
+    except VigilError as exc:
+        return (error_alert(exc, id="batteries-error"), *(no_update,) * len(PLOTS))
