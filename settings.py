@@ -61,6 +61,13 @@ def _backend_url(value: str) -> str | None:
     return "a URL starting with " + ", ".join(schemes)
 
 
+def _redis_url(value: str) -> str | None:
+    schemes = ("redis://", "rediss://", "unix://")
+    if value == "" or value.startswith(schemes):
+        return None
+    return "empty, or a URL starting with " + ", ".join(schemes)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "backend",
@@ -155,6 +162,14 @@ SETTINGS: tuple[Setting, ...] = (
         10.0,
         "A sensor with no heartbeat for longer than this is counted as silent (seed 004).",
         _positive,
+    ),
+    Setting(
+        "redis_url",
+        str,
+        "",
+        "Redis for live updates shared by every process (redis://HOST:6379/0); empty: "
+        "updates stay inside this process, so run a single process (seed 003).",
+        _redis_url,
     ),
 )
 

@@ -1,0 +1,243 @@
+"""Publish/subscribe by channel: how a reading ingested anywhere reaches every open page.
+
+Channels are `machine:<id>`, `battery:<id>` and `sensor:<id>`; a subscription
+may also name a whole kind, `machine:*`. Two hubs keep the same contract
+(tests/test_hub.py runs the same tests on both): `InProcessHub` for a single
+process, `RedisHub` when several processes (gunicorn workers, Cloud Run
+instances) serve the same plant and Redis pub/sub carries the messages.
+
+Messages are JSON objects, encoded once per publish; every subscriber gets the
+decoded object (the same one: treat it as read-only) through its `deliver`
+callback, which runs on the hub's thread and must only hand it on (a
+websocket queues it for its own thread), never block.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import redis
+
+from errors import InvalidInput, Unavailable
+
+log = logging.getLogger(__name__)
+
+KINDS = ("machine", "battery", "sensor")
+#: A channel, or a kind's wildcard (`machine:*`): the only pattern a subscription may use.
+CHANNEL = re.compile(r"(machine|battery|sensor):([A-Za-z0-9_.\-]{1,64}|\*)\Z")
+READY_SECONDS = 5.0
+Deliver = Callable[[str, dict[str, Any]], None]
+
+
+def check_channel(name: object) -> tuple[str, str]:
+    """(kind, id or '*') of a channel name, or InvalidInput saying what a channel looks like."""
+    found = CHANNEL.match(name) if isinstance(name, str) else None
+    if found is None:
+        raise InvalidInput(
+            f"{json.dumps(name)[:80]} is not a channel: use machine:<id>, battery:<id> or "
+            "sensor:<id>, or a kind's wildcard such as machine:*"
+        )
+    return found.group(1), found.group(2)
+
+
+def _check_target(name: str) -> None:
+    if check_channel(name)[1] == "*":
+        raise InvalidInput("publish to one channel, not a wildcard")
+
+
+def channel(kind: str, entity: str) -> str:
+    return f"{kind}:{entity}"
+
+
+def encode(message: Mapping[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+
+
+class Subscription:
+    """One subscriber's channels; it can add and drop channels while it lives."""
+
+    def __init__(self, hub: Hub, deliver: Deliver) -> None:
+        self._hub = hub
+        self.deliver = deliver
+        self.channels: frozenset[str] = frozenset()
+
+    def add(self, channels: Iterable[str]) -> None:
+        names = frozenset(channels)
+        for name in names:
+            check_channel(name)
+        self._hub._route(self, names - self.channels, add=True)
+        self.channels |= names
+
+    def remove(self, channels: Iterable[str]) -> None:
+        names = frozenset(channels) & self.channels
+        self._hub._route(self, names, add=False)
+        self.channels -= names
+
+    def close(self) -> None:
+        self.remove(self.channels)
+
+
+class Hub(abc.ABC):
+    """Routes published messages to the subscriptions whose channels match."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # channel or wildcard -> subscriptions, replaced whole on change, so
+        # delivery reads it without the lock
+        self._routes: dict[str, frozenset[Subscription]] = {}
+
+    def subscribe(self, channels: Iterable[str], deliver: Deliver) -> Subscription:
+        """A subscription delivering messages of `channels` (more can be added later)."""
+        subscription = Subscription(self, deliver)
+        subscription.add(channels)
+        return subscription
+
+    @abc.abstractmethod
+    def publish(self, channel: str, message: Mapping[str, Any]) -> None:
+        """Send `message` to every subscriber of `channel`, in every process sharing the hub.
+
+        Unavailable when the hub cannot take it (Redis down).
+        """
+
+    def publish_many(self, messages: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Publish (channel, message) pairs in order; an ingest batch sends them together."""
+        for name, message in messages:
+            self.publish(name, message)
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop delivering; release connections."""
+
+    def _route(self, subscription: Subscription, names: Iterable[str], add: bool) -> None:
+        with self._lock:
+            for name in names:
+                current = self._routes.get(name, frozenset())
+                updated = current | {subscription} if add else current - {subscription}
+                if updated:
+                    self._routes[name] = updated
+                else:
+                    self._routes.pop(name, None)
+
+    def _deliver(self, channel: str, message: dict[str, Any]) -> None:
+        """Hand `message` to each subscription of the channel or its kind's wildcard, once."""
+        kind = channel.partition(":")[0]
+        targets = self._routes.get(channel, frozenset()) | self._routes.get(
+            f"{kind}:*", frozenset()
+        )
+        for subscription in targets:
+            try:
+                subscription.deliver(channel, message)
+            except Exception:  # one subscriber's fault must not starve the others
+                log.exception("a subscriber of %s failed to take a message", channel)
+
+
+class InProcessHub(Hub):
+    """Subscribers in this process only: the default, for one process on a laptop."""
+
+    def publish(self, channel: str, message: Mapping[str, Any]) -> None:
+        _check_target(channel)
+        # Through JSON, so subscribers see exactly what RedisHub would give them.
+        self._deliver(channel, json.loads(encode(message)))
+
+    def close(self) -> None:
+        with self._lock:
+            self._routes = {}
+
+
+class RedisHub(Hub):
+    """Redis pub/sub: a message published by any process reaches subscribers in all of them.
+
+    Each process holds one Redis subscription to every kind (`machine:*`, ...)
+    and routes locally, so a thousand websockets cost one Redis connection, not
+    a thousand. When Redis goes away the listener reconnects with backoff;
+    messages published meanwhile are lost, as pub/sub does (pages keep their
+    last values and the store keeps every reading).
+    """
+
+    RECONNECT_MAX_SECONDS = 10.0
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self._redis = redis.Redis.from_url(
+            url, socket_connect_timeout=5, socket_timeout=5, health_check_interval=30
+        )
+        self._closed = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="vigil-hub-redis", daemon=True)
+        self._thread.start()
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """True once the Redis subscription is in place (tests and start-up use it)."""
+        return self._ready.wait(timeout)
+
+    def publish(self, channel: str, message: Mapping[str, Any]) -> None:
+        self.publish_many([(channel, message)])
+
+    def publish_many(self, messages: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        # One round trip for a whole batch: a PUBLISH each would cost ~50 µs apiece.
+        pipe = self._redis.pipeline(transaction=False)
+        for name, message in messages:
+            _check_target(name)
+            pipe.publish(name, encode(message))
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise Unavailable(f"live updates unavailable: Redis did not answer ({exc})") from None
+
+    def _listen(self) -> None:
+        delay = 0.1
+        while not self._closed.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(*(f"{kind}:*" for kind in KINDS))
+                self._ready.set()
+                delay = 0.1
+                while not self._closed.is_set():
+                    found = pubsub.get_message(timeout=0.5)
+                    if found is not None and found["type"] == "pmessage":
+                        self._take(found["channel"], found["data"])
+            except redis.RedisError as exc:
+                self._ready.clear()
+                log.warning("Redis hub lost its connection (%s); retrying in %.1f s", exc, delay)
+                self._closed.wait(delay)
+                delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
+            finally:
+                with contextlib.suppress(redis.RedisError):
+                    pubsub.close()
+
+    def _take(self, raw_channel: bytes, data: bytes) -> None:
+        name = raw_channel.decode("utf-8", "replace")
+        try:
+            message = json.loads(data)
+        except ValueError:
+            log.warning("ignored a message on %s that is not JSON", name)
+            return
+        if isinstance(message, dict) and CHANNEL.match(name):
+            self._deliver(name, message)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self._redis.close()
+
+
+def open_hub(redis_url: str) -> Hub:
+    """The Redis hub when `redis_url` is set, else the in-process one."""
+    if not redis_url:
+        return InProcessHub()
+    hub = RedisHub(redis_url)
+    if not hub.wait_ready(READY_SECONDS):
+        log.warning(
+            "Redis at %s did not answer within %.0f s; live updates start when it does",
+            redis_url,
+            READY_SECONDS,
+        )
+    return hub
