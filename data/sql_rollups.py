@@ -12,18 +12,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, literal, or_, select
+from sqlalchemy import Connection, Table, and_, func, literal, or_, select
 
-from data import readpath, rollup, schema
-from data.sql_values import arrays, epoch_to_utc, row_dicts
+from data import readpath, rollup, schema, sql_bulk
+from data.sql_values import arrays, epoch_to_utc, parse_times
 from data.sqlfuncs import epoch_seconds
 
 if TYPE_CHECKING:
     from data.sql_store import SQLStore
 
 log = logging.getLogger(__name__)
-WRITE_BATCH = 10_000
+#: Rows a table needs before its rate says which rollup levels pay (data/rollup.finest_useful).
+DECIDE_ROWS = 1_000
 
 
 class SQLRollups:
@@ -104,13 +106,98 @@ class SQLRollups:
         return readpath.rollup_shape(self.store, table)
 
     def refresh(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
-        """Recompute the pyramid for the whole hours and entities a write touched."""
+        """Bring the pyramid up to date with rows just written in this transaction.
+
+        The buckets the rows touch are merged with their stored rows (data/rollup.merge):
+        the cost follows the write, not the hours it lands in. Until a table holds
+        DECIDE_ROWS rows its rate is unknown and it has no pyramid (reads use raw
+        rows, cheap at that size); the write that crosses the mark decides the
+        finest level from all the table's rows and builds the pyramid from them.
+        """
         shape = self.shape(tbl.name)
         if shape is None or frame.empty or shape[0] not in frame:
             return
+        src = schema.m4_sources
+        decided = conn.execute(select(src.c.finest).where(src.c.source == tbl.name)).first()
+        if decided is None:
+            self._decide(conn, tbl, shape)
+        elif decided.finest is not None:
+            self._merge(conn, tbl, frame, shape, decided.finest)
+
+    def _decide(
+        self, conn: Connection, tbl: Table, shape: tuple[str, str | None, list[str]]
+    ) -> None:
         time_name, entity_column, _ = shape
-        entities, first, last = readpath.written_span(frame, time_name, entity_column)
+        upto = select(literal(1)).select_from(tbl).limit(DECIDE_ROWS).subquery()
+        if conn.execute(select(func.count()).select_from(upto)).scalar_one() < DECIDE_ROWS:
+            return
+        t = tbl.c[time_name]
+        first, last = conn.execute(
+            select(epoch_seconds(func.min(t)), epoch_seconds(func.max(t)))
+        ).one()
+        entities = (
+            [str(v) for v in conn.execute(select(tbl.c[entity_column]).distinct()).scalars()]
+            if entity_column
+            else [""]
+        )
         self.rebuild_span(conn, tbl, entities, first, last)
+
+    def _merge(
+        self,
+        conn: Connection,
+        tbl: Table,
+        frame: pd.DataFrame,
+        shape: tuple[str, str | None, list[str]],
+        finest: int,
+    ) -> None:
+        time_name, entity_column, metrics = shape
+        raw = pd.DataFrame(
+            {
+                "entity": frame[entity_column].astype(str).to_numpy() if entity_column else "",
+                "e": self._epochs(parse_times(frame[time_name], time_name)),
+                **{
+                    c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+                    if c in frame
+                    else np.nan
+                    for c in metrics
+                },
+            }
+        )
+        levels = readpath.pyramid(rollup.from_raw(raw, metrics, finest), finest)
+        ru = schema.m4_rollups
+        entities = sorted(raw["entity"].unique())
+        # One read, one delete and one insert for all levels: the buckets the write touched.
+        # Each branch follows the primary key (source, level, entity, col, bucket): index seeks.
+        where = or_(
+            *[
+                and_(
+                    ru.c.source == tbl.name,
+                    ru.c.level == level,
+                    ru.c.entity.in_(entities),
+                    ru.c.col.in_(metrics),
+                    ru.c.bucket.between(int(new["bucket"].min()), int(new["bucket"].max())),
+                )
+                for level, new in levels.items()
+            ]
+        )
+        keys = ["level", "entity", "col", "bucket", *rollup.POINT_COLUMNS]
+        stored = pd.DataFrame(
+            conn.execute(select(*[ru.c[k] for k in keys]).where(where)).all(), columns=keys
+        )
+        written = pd.concat(
+            [part.assign(level=level) for level, part in levels.items()], ignore_index=True
+        )
+        merged = rollup.merge(stored, written) if len(stored) else written
+        conn.execute(ru.delete().where(where))
+        sql_bulk.insert(conn, ru, merged.assign(source=tbl.name))
+
+    def _epochs(self, times: pd.Series) -> np.ndarray:
+        """Epoch seconds exactly as `epoch_seconds` computes them in this database, so
+        merged rollup times equal those a rebuild reads back."""
+        us = times.dt.as_unit("us").astype("int64").to_numpy()
+        if self.store.engine.dialect.name == "sqlite":  # whole seconds + the stored fraction
+            return (us // 1_000_000).astype(float) + (us % 1_000_000) / 1e6
+        return us / 1e6
 
     def rebuild(self, table: str, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
@@ -192,11 +279,6 @@ class SQLRollups:
                 ),
             )
         )
-        records = [
-            row
-            for level, rows in levels.items()
-            for row in row_dicts(rows.assign(source=tbl.name, level=level))
-        ]
-        for i in range(0, len(records), WRITE_BATCH):
-            conn.execute(ru.insert(), records[i : i + WRITE_BATCH])
+        rows = [part.assign(source=tbl.name, level=level) for level, part in levels.items()]
+        sql_bulk.insert(conn, ru, pd.concat(rows, ignore_index=True))
         return len(raw)

@@ -38,12 +38,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, readpath, schema
+from data import migrate, readpath, schema, sql_bulk
 from data.feedback import check_feedback
 from data.m4 import m4_query, unfold
 from data.readpath import FILL_MARKERS, HIDDEN_TABLES
 from data.sql_rollups import SQLRollups
-from data.sql_values import arrays, parse_times, row_dicts
+from data.sql_values import arrays
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -404,28 +404,17 @@ class SQLStore(Store):
     def write(self, table: str, frame: pd.DataFrame) -> int:
         tbl = self._table(table)
         readpath.check_write(table, frame, list(tbl.c.keys()))
-        records = self._records(tbl, frame)
         try:
             with self._connect(write=True) as conn:
-                for i in range(0, len(records), WRITE_BATCH):
-                    conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+                for i in range(0, len(frame), WRITE_BATCH):
+                    sql_bulk.insert(conn, tbl, frame.iloc[i : i + WRITE_BATCH])
                 self.rollups.refresh(conn, tbl, frame)
         except sa_exc.StatementError as exc:  # connection failures became Unavailable already
             reason = readpath.first_line(getattr(exc, "orig", None) or exc)
             raise InvalidInput(
                 f"rows refused by table '{table}', nothing written: {reason}"
             ) from None
-        return len(records)
-
-    def _records(self, tbl: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        """Rows as plain Python values, times as UTC datetimes the dialect accepts."""
-        sqlite = self.engine.dialect.name == "sqlite"
-        times = {}
-        for name in frame.columns:
-            if isinstance(tbl.c[name].type, sqltypes.DateTime):
-                parsed = parse_times(frame[name], name)
-                times[name] = parsed.dt.tz_localize(None) if sqlite else parsed
-        return row_dicts(frame.assign(**times))
+        return len(frame)
 
     def create_schema(self) -> tuple[str | None, str]:
         """Create or upgrade Vigil's tables (Alembic); returns the revisions before and after."""
