@@ -60,7 +60,7 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 from sqlalchemy import Table
 from sqlalchemy.sql import sqltypes
 
-from data import readpath, rollup, schema
+from data import bigquery_rows, readpath, rollup, schema
 from data.feedback import check_feedback
 from data.m4 import m4_points, to_times
 from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
@@ -1066,6 +1066,18 @@ class BigQueryStore(Store):
                 )
         self._pyramids_cache = None
         self._forget(table)
+
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, object] | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int = 10_000,
+    ) -> pd.DataFrame:
+        return bigquery_rows.rows(self, table, where, start, end, columns, limit)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         self._info(table)

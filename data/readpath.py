@@ -13,7 +13,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -91,6 +91,54 @@ def check_write(table: str, frame: pd.DataFrame, known: Sequence[str]) -> None:
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         raise NotFound(f"unknown column '{unknown[0]}' in table '{table}'")
+
+
+#: Most rows one `Store.rows` call returns.
+MAX_ROWS = 100_000
+
+
+def check_rows(
+    store: Store,
+    table: str,
+    where: Mapping[str, object] | None,
+    start: datetime | None,
+    end: datetime | None,
+    columns: Sequence[str] | None,
+    limit: int,
+) -> tuple[list[str], str | None, datetime | None, datetime | None]:
+    """Everything `Store.rows` refuses before a query; returns (columns, time column, start, end)."""
+    infos = store.columns(table)
+    known = [c.name for c in infos]
+    names = list(columns) if columns is not None else known
+    if not names:
+        raise InvalidInput("choose at least one column")
+    check_columns(store, table, [*names, *(where or {})], {"time", "metric", "label", "id"})
+    roles = {c.name: c.role for c in infos}
+    for name, value in (where or {}).items():
+        _check_value(name, roles[name], value)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_ROWS:
+        raise InvalidInput(f"limit must be an integer from 1 to {MAX_ROWS:,}")
+    times = [c.name for c in infos if c.role == "time"]
+    time_name = times[0] if times else None
+    if (start is not None or end is not None) and time_name is None:
+        raise InvalidInput(f"table '{table}' has no time column to select a range of")
+    start = as_utc(start) if start is not None else None
+    end = as_utc(end) if end is not None else None
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("the end of the range must come after its start")
+    return names, time_name, start, end
+
+
+def _check_value(name: str, role: Role, value: object) -> None:
+    """The same refusal on every backend for a value that cannot equal the column's."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    fits = {
+        "time": isinstance(value, date),
+        "metric": number,
+    }.get(role, isinstance(value, str | int | float | bool))
+    if value is None or not fits:
+        expected = {"time": "a date or time", "metric": "a number"}.get(role, "text or a number")
+        raise InvalidInput(f"the value for column '{name}' must be {expected}, got {value!r:.40}")
 
 
 def bucket_width(start: datetime, end: datetime, max_points: int) -> float:

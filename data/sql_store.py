@@ -291,6 +291,41 @@ class SQLStore(Store):
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         return frame.drop_duplicates(subset=[entity_column], keep="last").reset_index(drop=True)
 
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, object] | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int = 10_000,
+    ) -> pd.DataFrame:
+        tbl = self._table(table)
+        names, time_name, start, end = readpath.check_rows(
+            self, table, where, start, end, columns, limit
+        )
+        conds = [tbl.c[k] == v for k, v in (where or {}).items()]
+        order = tbl.c[time_name or names[0]]
+        if start is not None:
+            conds.append(order >= self._bind_time(start))
+        if end is not None:
+            conds.append(order < self._bind_time(end))
+        query = select(*[tbl.c[n] for n in names]).where(*conds).order_by(order).limit(limit)
+        try:
+            with self._connect() as conn:
+                found = conn.execute(query).all()
+        except (sa_exc.StatementError, TypeError) as exc:  # a value the column's type refuses
+            reason = readpath.first_line(getattr(exc, "orig", None) or exc)
+            raise InvalidInput(
+                f"a value does not fit its column in table '{table}': {reason}"
+            ) from None
+        frame = pd.DataFrame(found, columns=names)
+        for name in names:
+            if isinstance(tbl.c[name].type, sqltypes.DateTime):
+                frame[name] = pd.to_datetime(frame[name], utc=True)
+        return frame
+
     # -- anomalies and feedback -------------------------------------------
     def _latest_labels(self) -> Any:
         fb = schema.anomaly_feedback

@@ -168,6 +168,27 @@ class Store(abc.ABC):
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         """The most recent row of every entity: one row per entity."""
 
+    @abc.abstractmethod
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, object] | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        columns: Sequence[str] | None = None,
+        limit: int = 10_000,
+    ) -> pd.DataFrame:
+        """Rows of `table` whose columns equal `where`'s values, as stored (no M4).
+
+        With `start`/`end`, only rows in [start, end) of its time column. Oldest
+        first (tables without a time column: by their first column); at most
+        `limit` rows; all columns unless `columns` names some. Names are checked
+        against the catalog; values are bound as the column's type (a `date`
+        for a DATE column), InvalidInput when they do not fit it. Times come
+        back as UTC Timestamps, dates as `date`s.
+        """
+
     # -- anomalies and feedback -------------------------------------------
     @abc.abstractmethod
     def anomalies(self, filters: AnomalyFilter | None = None) -> list[Anomaly]:
