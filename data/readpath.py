@@ -106,7 +106,7 @@ def check_rows(
     columns: Sequence[str] | None,
     limit: int,
 ) -> tuple[list[str], str | None, datetime | None, datetime | None]:
-    """Everything `Store.rows` refuses before a query; returns (columns, time column, start, end)."""
+    """What `Store.rows` refuses before a query; returns (columns, time column, start, end)."""
     infos = store.columns(table)
     known = [c.name for c in infos]
     names = list(columns) if columns is not None else known
