@@ -10,7 +10,6 @@ two writes can split it, and the error then says which table was written.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
@@ -20,17 +19,12 @@ import pandas as pd
 
 from api import validation
 from api.validation import Accepted, Kind
+from data.entities import KnownIds
 from data.store import Store
 from errors import VigilError
 from live.hub import Hub, channel
 
 log = logging.getLogger(__name__)
-
-#: Where each kind's known ids live.
-ENTITY_TABLES = {"machine_id": "machines", "battery_id": "batteries", "sensor_id": "sensors"}
-#: Known ids are re-read this often, and at once when a batch names one not seen yet.
-KNOWN_TTL_SECONDS = 10.0
-MAX_ENTITIES = 1_000_000
 
 Check = Callable[[Any, Mapping[str, Collection[str]], datetime], dict[str, Accepted]]
 
@@ -41,9 +35,7 @@ class Ingest:
     def __init__(self, store: Store, hub: Hub) -> None:
         self.store = store
         self.hub = hub
-        self._lock = threading.Lock()
-        self._known: dict[str, frozenset[str]] = {}
-        self._known_at = 0.0
+        self.known = KnownIds(store)
 
     def readings(self, body: Any, now: datetime) -> dict[str, Any]:
         return self._ingest(validation.readings, body, now)
@@ -53,12 +45,12 @@ class Ingest:
 
     def _ingest(self, check: Check, body: Any, now: datetime) -> dict[str, Any]:
         try:
-            accepted = check(body, self._known_ids(), now)
+            accepted = check(body, self.known.get(), now)
         except VigilError as exc:
             if not any(problem.startswith("unknown ") for problem in exc.fields.values()):
                 raise
             # An entity created since the last look is accepted at once.
-            accepted = check(body, self._known_ids(refresh=True), now)
+            accepted = check(body, self.known.get(refresh=True), now)
         ingested = time.time() * 1000.0
         written: dict[str, int] = {}
         for table, part in accepted.items():
@@ -78,19 +70,6 @@ class Ingest:
             result["published"] = 0
             result["warning"] = exc.message
         return result
-
-    def _known_ids(self, refresh: bool = False) -> dict[str, frozenset[str]]:
-        with self._lock:
-            fresh = time.monotonic() - self._known_at < KNOWN_TTL_SECONDS
-            if fresh and not refresh:
-                return self._known
-        known = {
-            column: frozenset(self.store.distinct(table, column, limit=MAX_ENTITIES))
-            for column, table in ENTITY_TABLES.items()
-        }
-        with self._lock:
-            self._known, self._known_at = known, time.monotonic()
-        return known
 
 
 def _frame(part: Accepted) -> pd.DataFrame:
