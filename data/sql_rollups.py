@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import psycopg2.extras
 from sqlalchemy import Connection, Table, and_, func, literal, or_, select
 
 from data import readpath, rollup, schema, sql_bulk
@@ -26,6 +27,46 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: Rows a table needs before its rate says which rollup levels pay (data/rollup.finest_useful).
 DECIDE_ROWS = 1_000
+
+
+MERGE_COLUMNS = ("source", "level", "entity", "col", "bucket", *rollup.POINT_COLUMNS)
+
+
+def _merge_sql() -> str:
+    """The upsert that merges a write's rollup rows into the stored ones. M4 merges:
+    counts add; the earliest first and the latest last win (ties keep the stored
+    row); the smaller minimum and larger maximum win, equal extremes keep the
+    earlier time; a missing (NULL) extreme loses to a known one."""
+    old, new = "m4_rollups", "excluded"
+    first = f"{new}.e0 < {old}.e0"
+    last = f"{new}.e1 > {old}.e1"
+
+    def extreme(value: str, at: str, beats: str) -> str:
+        return (
+            f"({old}.{value} IS NULL AND {new}.{value} IS NOT NULL) "
+            f"OR {new}.{value} {beats} {old}.{value} "
+            f"OR ({new}.{value} = {old}.{value} AND {new}.{at} < {old}.{at})"
+        )
+
+    def pick(when: str, column: str) -> str:
+        return f"{column} = CASE WHEN {when} THEN {new}.{column} ELSE {old}.{column} END"
+
+    lowest, highest = extreme("mn", "emn", "<"), extreme("mx", "emx", ">")
+    updates = [
+        f"n = {old}.n + {new}.n",
+        *(pick(first, c) for c in ("e0", "v0")),
+        *(pick(lowest, c) for c in ("emn", "mn")),
+        *(pick(highest, c) for c in ("emx", "mx")),
+        *(pick(last, c) for c in ("e1", "v1")),
+    ]
+    return (
+        f"INSERT INTO {old} ({', '.join(MERGE_COLUMNS)}) {{values}} "
+        f"ON CONFLICT (source, level, entity, col, bucket) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+#: Constant text: identifiers are Vigil's own, every value is a bound parameter.
+MERGE_SQL = _merge_sql()
 
 
 class SQLRollups:
@@ -108,7 +149,7 @@ class SQLRollups:
     def refresh(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
         """Bring the pyramid up to date with rows just written in this transaction.
 
-        The buckets the rows touch are merged with their stored rows (data/rollup.merge):
+        The buckets the rows touch are merged into their stored rows in the database:
         the cost follows the write, not the hours it lands in. Until a table holds
         DECIDE_ROWS rows its rate is unknown and it has no pyramid (reads use raw
         rows, cheap at that size); the write that crosses the mark decides the
@@ -150,46 +191,41 @@ class SQLRollups:
         shape: tuple[str, str | None, list[str]],
         finest: int,
     ) -> None:
+        """Merge the written rows' buckets of every level into the stored ones, in the
+        database: one INSERT ... ON CONFLICT DO UPDATE (MERGE_SQL), so no stored row
+        is read back into Python and the cost follows the write."""
         time_name, entity_column, metrics = shape
-        raw = pd.DataFrame(
+        entity = frame[entity_column].astype(str).to_numpy() if entity_column else None
+        e = self._epochs(parse_times(frame[time_name], time_name))
+        rows = rollup.bucket_rows(
+            entity if entity is not None else np.full(len(e), "", dtype=object),
+            e,
             {
-                "entity": frame[entity_column].astype(str).to_numpy() if entity_column else "",
-                "e": self._epochs(parse_times(frame[time_name], time_name)),
-                **{
-                    c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
-                    if c in frame
-                    else np.nan
-                    for c in metrics
-                },
-            }
+                c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+                if c in frame
+                else np.full(len(e), np.nan)
+                for c in metrics
+            },
+            readpath.stored_levels(finest),
         )
-        levels = readpath.pyramid(rollup.from_raw(raw, metrics, finest), finest)
-        ru = schema.m4_rollups
-        entities = sorted(raw["entity"].unique())
-        # One read, one delete and one insert for all levels: the buckets the write touched.
-        # Each branch follows the primary key (source, level, entity, col, bucket): index seeks.
-        where = or_(
-            *[
-                and_(
-                    ru.c.source == tbl.name,
-                    ru.c.level == level,
-                    ru.c.entity.in_(entities),
-                    ru.c.col.in_(metrics),
-                    ru.c.bucket.between(int(new["bucket"].min()), int(new["bucket"].max())),
+        columns = [np.full(len(rows["level"]), tbl.name, dtype=object).tolist()]
+        for name in MERGE_COLUMNS[1:]:
+            values = rows[name].tolist()
+            if rows[name].dtype.kind == "f":
+                values = [None if v != v else v for v in values]  # NaN -> NULL
+            columns.append(values)
+        records = list(zip(*columns, strict=True))
+        if conn.dialect.name == "sqlite":
+            marks = ", ".join("?" * len(MERGE_COLUMNS))
+            conn.exec_driver_sql(MERGE_SQL.format(values=f"VALUES ({marks})"), records)
+        else:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                psycopg2.extras.execute_values(
+                    cursor, MERGE_SQL.format(values="VALUES %s"), records, page_size=10_000
                 )
-                for level, new in levels.items()
-            ]
-        )
-        keys = ["level", "entity", "col", "bucket", *rollup.POINT_COLUMNS]
-        stored = pd.DataFrame(
-            conn.execute(select(*[ru.c[k] for k in keys]).where(where)).all(), columns=keys
-        )
-        written = pd.concat(
-            [part.assign(level=level) for level, part in levels.items()], ignore_index=True
-        )
-        merged = rollup.merge(stored, written) if len(stored) else written
-        conn.execute(ru.delete().where(where))
-        sql_bulk.insert(conn, ru, merged.assign(source=tbl.name))
+            finally:
+                cursor.close()
 
     def _epochs(self, times: pd.Series) -> np.ndarray:
         """Epoch seconds exactly as `epoch_seconds` computes them in this database, so

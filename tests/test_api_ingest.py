@@ -231,7 +231,7 @@ def test_not_json_is_refused_with_a_json_error(live: Live) -> None:
 
 
 def test_nan_is_not_a_number_here(live: Live) -> None:
-    data = json.dumps({"readings": [machine(current=0)]}).replace(": 0.0", ": NaN")
+    data = json.dumps({"readings": [machine(current=0.5)]}).replace(": 0.5", ": NaN")
     response = live.client.post("/api/v1/readings", data=data, content_type="application/json")
     assert response.status_code == 400
     assert "readings[0].current" in response.json["error"]["fields"]

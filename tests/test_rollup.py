@@ -91,20 +91,3 @@ def test_level_for_picks_the_coarsest_fitting_stored_level() -> None:
     assert rollup.level_for(172.8, 600) is None
     assert rollup.level_for(5, 10) is None
     assert rollup.level_for(10_000, 60) == 3600
-
-
-def test_merging_rollups_equals_rolling_up_all_the_rows() -> None:
-    """A write's buckets merged with the stored ones equal a rollup of every row."""
-    raw = raw_frame(7_200)
-    old, new = raw[raw.index % 3 != 0], raw[raw.index % 3 == 0]
-    for level in rollup.LEVELS:
-        stored = rollup.from_raw(old, ["a", "b"], level).assign(level=level)
-        written = rollup.from_raw(new, ["a", "b"], level).assign(level=level)
-        merged = rollup.merge(stored, written)
-        whole = rollup.from_raw(raw, ["a", "b"], level).assign(level=level)
-        keys = ["entity", "col", "bucket"]
-        pd.testing.assert_frame_equal(
-            merged.sort_values(keys, ignore_index=True)[whole.columns],
-            whole.sort_values(keys, ignore_index=True),
-            check_dtype=False,
-        )

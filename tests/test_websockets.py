@@ -42,9 +42,7 @@ class Server:
         self.thread.start()
 
     def connect(self, path: str = "/ws", greeting: bool = True) -> Client:
-        client = Client(
-            connect(self.url + path, open_timeout=WAIT, max_size=None, legacy=True)
-        )
+        client = Client(connect(self.url + path, open_timeout=WAIT, max_size=None, legacy=True))
         if path == "/ws" and greeting:
             assert client.next() == {"status": "Websocket runs"}
             assert client.next() == {"status": "SQLite connected"}

@@ -1,0 +1,338 @@
+"""Live fan-out: 1,000 websocket clients, 10 updates a second each, ingest to receive.
+
+Every client connects to /ws, subscribes to `machine:M1` and keeps the
+connection alive with a ping every 20 s; a publisher thread POSTs one M1
+reading every 100 ms to /api/v1/readings (so 10,000 messages/s leave the
+server). A reading's `current` carries its sequence number; latency runs from
+the moment the publisher starts its POST (validation, the store write, the Hub
+and the send all included) to the moment a client has the message. Every
+message each client should get is counted: a lost one shows as delivered <
+expected.
+
+Variants, each a fresh `python app.py serve` (the production command):
+gthread with one worker (in-process hub), gthread with two workers and Redis,
+gevent with two workers and Redis. Then the reference: a minimal broadcast
+server written with the `websockets` library (asyncio, `broadcast()`), run as a
+process of its own, where a publisher client sends each update over a
+websocket and the server relays it to everyone else: no HTTP, no store.
+
+    .venv/bin/python bench/live.py                  # all variants, ~3 minutes
+    .venv/bin/python bench/live.py --variants gthread-1,reference --seconds 10
+
+The clients run in this process (asyncio, the `websockets` client, compression
+negotiated as browsers do), on the same 2 cores as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import (
+    PROJECT_DIR,
+    PYTHON,
+    Client,
+    bench_env,
+    free_port,
+    load_demo,
+    machine_note,
+    percentile,
+    serve,
+    verdict,
+    workspace,
+)
+
+REDIS = "redis://127.0.0.1:6379/0"
+VARIANTS: dict[str, dict[str, Any]] = {
+    "gthread-1": {"env": {"WEB_CONCURRENCY": "1"}, "redis": False},
+    "gthread-2-redis": {"env": {"WEB_CONCURRENCY": "2"}, "redis": True},
+    "gevent-2-redis": {
+        "env": {
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_CMD_ARGS": "--worker-class gevent --worker-connections 2000",
+        },
+        "redis": True,
+    },
+    "reference": {},
+}
+CONNECT_AT_ONCE = 50
+PING_SECONDS = 20.0
+
+
+@dataclass
+class Run:
+    clients: int
+    rate: float
+    seconds: float
+    sent: dict[int, float] = field(default_factory=dict)  # sequence -> publish start
+    latencies: list[float] = field(default_factory=list)
+    received: int = 0
+    window: tuple[int, int] = (0, 0)  # sequences counted: [first, last)
+    post_ms: list[float] = field(default_factory=list)
+
+
+# -- clients -----------------------------------------------------------------------
+async def _client(url: str, run: Run, subscribe: bool, ready: asyncio.Event, stop: asyncio.Event,
+                   counted: list[int]) -> None:  # fmt: skip
+    import websockets
+
+    async with websockets.connect(url, max_size=None, open_timeout=60) as ws:
+        if subscribe:
+            await ws.recv()
+            await ws.recv()  # the two greeting lines
+            await ws.send(json.dumps({"subscribe": ["machine:M1"]}))
+            assert "subscribed" in await ws.recv()
+        counted[0] += 1
+        if counted[0] == run.clients:
+            ready.set()
+        last_ping = time.monotonic()
+        while not stop.is_set():
+            try:
+                text = await asyncio.wait_for(ws.recv(), timeout=1.0)
+            except TimeoutError:
+                text = None
+            now = time.time()
+            if subscribe and time.monotonic() - last_ping > PING_SECONDS:
+                await ws.send('{"ping": null}')
+                last_ping = time.monotonic()
+            if text is None:
+                continue
+            message = json.loads(text)
+            seq = _sequence(message)
+            if seq is None:
+                continue
+            if run.window[0] <= seq < run.window[1]:
+                run.received += 1
+                run.latencies.append((now - run.sent[seq]) * 1000.0)
+
+
+def _sequence(message: dict[str, Any]) -> int | None:
+    if "channel" in message:
+        return int(message["data"]["current"])
+    if "seq" in message:
+        return int(message["seq"])
+    return None
+
+
+async def _clients(url: str, run: Run, subscribe: bool, publish: Any) -> None:
+    ready, stop = asyncio.Event(), asyncio.Event()
+    counted = [0]
+    tasks = []
+    started = time.monotonic()
+    for k in range(run.clients):
+        tasks.append(asyncio.create_task(_client(url, run, subscribe, ready, stop, counted)))
+        if k % CONNECT_AT_ONCE == CONNECT_AT_ONCE - 1:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(ready.wait(), timeout=180)
+    print(f"  {run.clients} clients connected in {time.monotonic() - started:.1f} s")
+    await asyncio.to_thread(publish, run)
+    await asyncio.sleep(2.0)  # the last messages in flight
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# -- publishers --------------------------------------------------------------------
+def _paced(run: Run, send: Any) -> None:
+    """Send a sequence every 1/rate s: 2 s of warm-up, then the measured window."""
+    step = 1.0 / run.rate
+    warmup = int(2 * run.rate)
+    total = warmup + int(run.seconds * run.rate)
+    run.window = (warmup, total)
+    start = time.monotonic()
+    for seq in range(total):
+        delay = start + seq * step - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        run.sent[seq] = time.time()
+        send(seq)
+
+
+def vigil_publisher(port: int) -> Any:
+    client = Client(port)
+
+    def send(seq: int) -> None:
+        reading = {
+            "machine_id": "M1",
+            "time": datetime.now(UTC).isoformat(),
+            "current": float(seq),
+            "voltage": 400.0,
+            "state": "production",
+        }
+        began = time.perf_counter()
+        response = client.post("/api/v1/readings", {"readings": [reading]})
+        if response.status != 201:
+            raise RuntimeError(f"ingest answered {response.status}: {response.body[:300]!r}")
+        return (time.perf_counter() - began) * 1000.0
+
+    def publish(run: Run) -> None:
+        _paced(run, lambda seq: run.post_ms.append(send(seq)))
+
+    return publish
+
+
+def reference_publisher(port: int) -> Any:
+    from websockets.sync.client import connect
+
+    def publish(run: Run) -> None:
+        with connect(f"ws://127.0.0.1:{port}/pub", max_size=None) as ws:
+            _paced(run, lambda seq: ws.send(json.dumps({"seq": seq, "current": float(seq)})))
+
+    return publish
+
+
+# -- the reference server ----------------------------------------------------------
+def reference_server(port: int) -> None:
+    """A minimal broadcast server with the `websockets` library."""
+    import websockets
+    from websockets.asyncio.server import broadcast, serve
+
+    listeners: set[Any] = set()
+
+    async def handler(ws: Any) -> None:
+        if ws.request.path == "/pub":
+            async for message in ws:
+                broadcast(listeners, message)
+            return
+        listeners.add(ws)
+        try:
+            await ws.wait_closed()
+        finally:
+            listeners.discard(ws)
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", port, max_size=2**20, backlog=2048):
+            await asyncio.Future()
+
+    assert websockets
+    asyncio.run(main())
+
+
+# -- measuring ---------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in found]
+
+
+def threads_of(pid: int) -> int:
+    return sum(len(os.listdir(f"/proc/{p}/task")) for p in [pid, *_children(pid)])
+
+
+def report(name: str, run: Run, cpu: float, threads: int) -> dict[str, Any]:
+    expected = (run.window[1] - run.window[0]) * run.clients
+    row = {
+        "variant": name,
+        "p50_ms": percentile(run.latencies, 0.50),
+        "p99_ms": percentile(run.latencies, 0.99),
+        "max_ms": max(run.latencies, default=float("nan")),
+        "delivered": run.received,
+        "expected": expected,
+        "rate": run.received / run.seconds,
+        "cpu": cpu / (run.seconds + 2),
+        "threads": threads,
+        "post_p50_ms": percentile(run.post_ms, 0.5) if run.post_ms else None,
+    }
+    post = f", POST p50 {row['post_p50_ms']:.1f} ms" if run.post_ms else ""
+    print(
+        f"  {name}: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
+        f"max {row['max_ms']:.0f} ms; {run.received:,}/{expected:,} delivered "
+        f"({row['rate']:,.0f}/s); server CPU {row['cpu']:.2f} cores, {threads} threads{post}"
+    )
+    return row
+
+
+def run_vigil(name: str, args: argparse.Namespace, ws: Any) -> dict[str, Any]:
+    variant = VARIANTS[name]
+    config = {"demo_data": False, **({"redis_url": REDIS} if variant["redis"] else {})}
+    with serve(ws, name=name, env=variant["env"], **config) as server:
+        server.wait_until_up()
+        run = Run(args.clients, args.rate, args.seconds)
+        url = f"ws://127.0.0.1:{server.port}/ws"
+        cpu0 = cpu_seconds(server.pid)
+        threads = [0]
+
+        def publish(r: Run) -> None:
+            threads[0] = threads_of(server.pid)
+            vigil_publisher(server.port)(r)
+
+        asyncio.run(_clients(url, run, True, publish))
+        return report(name, run, cpu_seconds(server.pid) - cpu0, threads[0])
+
+
+def run_reference(args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, __file__, "--reference-server", str(port)], cwd=PROJECT_DIR, env=bench_env()
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                import socket
+
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        run = Run(args.clients, args.rate, args.seconds)
+        cpu0 = cpu_seconds(proc.pid)
+        asyncio.run(_clients(f"ws://127.0.0.1:{port}/", run, False, reference_publisher(port)))
+        return report("reference (websockets)", run, cpu_seconds(proc.pid) - cpu0, 1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=10.0, help="updates per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured window")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reference-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reference_server:
+        reference_server(args.reference_server)
+        return
+    print(f"bench/live.py: {args.clients} clients x {args.rate:g} updates/s, {machine_note()}")
+    rows = []
+    with workspace(args.keep) as ws:
+        load_demo(ws, days=0.05)
+        for name in args.variants.split(","):
+            print(f"{name}:")
+            rows.append(run_reference(args) if name == "reference" else run_vigil(name, args, ws))
+    for row in rows:
+        ok = row["p50_ms"] < 20 and row["p99_ms"] < 100 and row["delivered"] == row["expected"]
+        print(f"{row['variant']}: target p50 < 20 ms, p99 < 100 ms, nothing lost: {verdict(ok)}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
