@@ -75,6 +75,9 @@ class Run:
     clients: int
     rate: float
     seconds: float
+    server_pid: int = 0
+    cpu: float = 0.0  # server CPU seconds while the updates were sent
+    threads: int = 0
     sent: dict[int, float] = field(default_factory=dict)  # sequence -> publish start
     latencies: list[float] = field(default_factory=list)
     received: int = 0
@@ -83,11 +86,11 @@ class Run:
 
 
 # -- clients -----------------------------------------------------------------------
-async def _client(url: str, run: Run, subscribe: bool, ready: asyncio.Event, stop: asyncio.Event,
-                   counted: list[int]) -> None:  # fmt: skip
+async def _client(url: str, run: Run, subscribe: bool, ready: asyncio.Event,
+                  counted: list[int]) -> None:  # fmt: skip
     import websockets
 
-    async with websockets.connect(url, max_size=None, open_timeout=60) as ws:
+    async with websockets.connect(url, max_size=None, open_timeout=120) as ws:
         if subscribe:
             await ws.recv()
             await ws.recv()  # the two greeting lines
@@ -96,25 +99,24 @@ async def _client(url: str, run: Run, subscribe: bool, ready: asyncio.Event, sto
         counted[0] += 1
         if counted[0] == run.clients:
             ready.set()
-        last_ping = time.monotonic()
-        while not stop.is_set():
-            try:
-                text = await asyncio.wait_for(ws.recv(), timeout=1.0)
-            except TimeoutError:
-                text = None
-            now = time.time()
-            if subscribe and time.monotonic() - last_ping > PING_SECONDS:
-                await ws.send('{"ping": null}')
-                last_ping = time.monotonic()
-            if text is None:
-                continue
-            message = json.loads(text)
-            seq = _sequence(message)
-            if seq is None:
-                continue
-            if run.window[0] <= seq < run.window[1]:
-                run.received += 1
-                run.latencies.append((now - run.sent[seq]) * 1000.0)
+        pinger = asyncio.create_task(_ping(ws)) if subscribe else None
+        try:
+            async for text in ws:  # until the run closes the connection
+                now = time.time()
+                seq = _sequence(json.loads(text))
+                if seq is not None and run.window[0] <= seq < run.window[1]:
+                    run.received += 1
+                    run.latencies.append((now - run.sent[seq]) * 1000.0)
+        finally:
+            if pinger:
+                pinger.cancel()
+
+
+async def _ping(ws: Any) -> None:
+    """Seed 001's liveness rule: something at least once a minute."""
+    while True:
+        await asyncio.sleep(PING_SECONDS)
+        await ws.send('{"ping": null}')
 
 
 def _sequence(message: dict[str, Any]) -> int | None:
@@ -126,25 +128,28 @@ def _sequence(message: dict[str, Any]) -> int | None:
 
 
 async def _clients(url: str, run: Run, subscribe: bool, publish: Any) -> None:
-    ready, stop = asyncio.Event(), asyncio.Event()
+    ready = asyncio.Event()
     counted = [0]
     tasks = []
     started = time.monotonic()
     for k in range(run.clients):
-        tasks.append(asyncio.create_task(_client(url, run, subscribe, ready, stop, counted)))
+        tasks.append(asyncio.create_task(_client(url, run, subscribe, ready, counted)))
         if k % CONNECT_AT_ONCE == CONNECT_AT_ONCE - 1:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(ready.wait(), timeout=180)
     print(f"  {run.clients} clients connected in {time.monotonic() - started:.1f} s")
     await asyncio.to_thread(publish, run)
     await asyncio.sleep(2.0)  # the last messages in flight
-    stop.set()
+    for task in tasks:
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # -- publishers --------------------------------------------------------------------
 def _paced(run: Run, send: Any) -> None:
     """Send a sequence every 1/rate s: 2 s of warm-up, then the measured window."""
+    cpu0 = cpu_seconds(run.server_pid)
+    run.threads = threads_of(run.server_pid)
     step = 1.0 / run.rate
     warmup = int(2 * run.rate)
     total = warmup + int(run.seconds * run.rate)
@@ -156,6 +161,7 @@ def _paced(run: Run, send: Any) -> None:
             time.sleep(delay)
         run.sent[seq] = time.time()
         send(seq)
+    run.cpu = cpu_seconds(run.server_pid) - cpu0
 
 
 def vigil_publisher(port: int) -> Any:
@@ -177,6 +183,7 @@ def vigil_publisher(port: int) -> Any:
 
     def publish(run: Run) -> None:
         _paced(run, lambda seq: run.post_ms.append(send(seq)))
+        client.close()
 
     return publish
 
@@ -211,7 +218,9 @@ def reference_server(port: int) -> None:
             listeners.discard(ws)
 
     async def main() -> None:
-        async with serve(handler, "127.0.0.1", port, max_size=2**20, backlog=2048):
+        # No compression, as Vigil declines it: a broadcast is then encoded once.
+        async with serve(handler, "127.0.0.1", port, max_size=2**20, backlog=2048,
+                         compression=None):  # fmt: skip
             await asyncio.Future()
 
     assert websockets
@@ -244,7 +253,7 @@ def threads_of(pid: int) -> int:
     return sum(len(os.listdir(f"/proc/{p}/task")) for p in [pid, *_children(pid)])
 
 
-def report(name: str, run: Run, cpu: float, threads: int) -> dict[str, Any]:
+def report(name: str, run: Run) -> dict[str, Any]:
     expected = (run.window[1] - run.window[0]) * run.clients
     row = {
         "variant": name,
@@ -254,15 +263,15 @@ def report(name: str, run: Run, cpu: float, threads: int) -> dict[str, Any]:
         "delivered": run.received,
         "expected": expected,
         "rate": run.received / run.seconds,
-        "cpu": cpu / (run.seconds + 2),
-        "threads": threads,
+        "cpu": run.cpu / (run.seconds + 2),
+        "threads": run.threads,
         "post_p50_ms": percentile(run.post_ms, 0.5) if run.post_ms else None,
     }
     post = f", POST p50 {row['post_p50_ms']:.1f} ms" if run.post_ms else ""
     print(
         f"  {name}: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
         f"max {row['max_ms']:.0f} ms; {run.received:,}/{expected:,} delivered "
-        f"({row['rate']:,.0f}/s); server CPU {row['cpu']:.2f} cores, {threads} threads{post}"
+        f"({row['rate']:,.0f}/s); server CPU {row['cpu']:.2f} cores, {run.threads} threads{post}"
     )
     return row
 
@@ -272,17 +281,10 @@ def run_vigil(name: str, args: argparse.Namespace, ws: Any) -> dict[str, Any]:
     config = {"demo_data": False, **({"redis_url": REDIS} if variant["redis"] else {})}
     with serve(ws, name=name, env=variant["env"], **config) as server:
         server.wait_until_up()
-        run = Run(args.clients, args.rate, args.seconds)
+        run = Run(args.clients, args.rate, args.seconds, server.pid)
         url = f"ws://127.0.0.1:{server.port}/ws"
-        cpu0 = cpu_seconds(server.pid)
-        threads = [0]
-
-        def publish(r: Run) -> None:
-            threads[0] = threads_of(server.pid)
-            vigil_publisher(server.port)(r)
-
-        asyncio.run(_clients(url, run, True, publish))
-        return report(name, run, cpu_seconds(server.pid) - cpu0, threads[0])
+        asyncio.run(_clients(url, run, True, vigil_publisher(server.port)))
+        return report(name, run)
 
 
 def run_reference(args: argparse.Namespace) -> dict[str, Any]:
@@ -300,10 +302,9 @@ def run_reference(args: argparse.Namespace) -> dict[str, Any]:
                 break
             except OSError:
                 time.sleep(0.1)
-        run = Run(args.clients, args.rate, args.seconds)
-        cpu0 = cpu_seconds(proc.pid)
+        run = Run(args.clients, args.rate, args.seconds, proc.pid)
         asyncio.run(_clients(f"ws://127.0.0.1:{port}/", run, False, reference_publisher(port)))
-        return report("reference (websockets)", run, cpu_seconds(proc.pid) - cpu0, 1)
+        return report("reference (websockets)", run)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

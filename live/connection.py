@@ -1,10 +1,10 @@
-"""One websocket connection: one thread sends everything, in order, and nothing is dropped.
+"""One websocket connection: replies and live updates in order, nothing dropped.
 
 simple-websocket (under flask-sock) reads frames on a thread of its own and
 signals each through an Event. `Wakeup` makes that signal also land in the
-connection's outbox, next to the hub messages the subscription queued, so a
-single loop waits on one queue and is the only writer: replies and live
-updates leave in the order they happened, with no lock and no polling.
+connection's outbox, so the connection's thread waits on one queue for both
+client frames to answer and live frames that had to wait (see `Connection`:
+most updates are written by the hub's thread directly, without waking it).
 
 A client that cannot keep up (its backlog passes MAX_BACKLOG) is closed with
 1013 rather than dropping messages silently; the page's client reconnects and
@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 from simple_websocket import ConnectionClosed
 
 from errors import Unavailable
+from live.hub import Message
 
 log = logging.getLogger(__name__)
 
@@ -101,39 +103,101 @@ def _finite(value: Any) -> Any:
     return value
 
 
-class Connection:
-    """The outbox and send loop of one accepted websocket."""
+def text_frame(text: str) -> bytes:
+    """A complete, unmasked text frame, server to client (RFC 6455, 5.2). With no
+    extension negotiated these are the same bytes for every client, so a live
+    update is framed once and written to each socket as it is."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        head = bytes((0x81, size))
+    elif size < 1 << 16:
+        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return head + payload
 
-    def __init__(self, ws: Any, idle_seconds: float | None = None) -> None:
+
+class _LockedSocket:
+    """The socket as simple-websocket sees it: its own writes (replies, pongs, close
+    frames) take the connection's write lock, so no frame is cut into by another."""
+
+    def __init__(self, sock: socket.socket, lock: threading.Lock) -> None:
+        self._sock = sock
+        self._lock = lock
+
+    def send(self, data: bytes, *flags: int) -> int:
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class Connection:
+    """The outbox and send loop of one accepted websocket.
+
+    A live update normally leaves on the hub's own thread: `deliver` writes its
+    frame without blocking when nothing waits before it, so one message reaches
+    a thousand sockets without waking a thousand threads. When the socket is
+    busy (a reply is being sent) or its buffer is full, the frame waits in the
+    outbox and the connection's thread sends it, in order. A socket that took
+    only part of a frame has megabytes unread: that client is closed (it
+    reconnects), since nothing may be written between the two parts.
+    Only the hub's thread calls `deliver`; every write holds `_write`.
+    """
+
+    def __init__(
+        self,
+        ws: Any,
+        frame_for: Callable[[Message], bytes | None],
+        idle_seconds: float | None = None,
+    ) -> None:
         self.ws = ws
+        self.frame_for = frame_for
         self.idle_seconds = idle_seconds
         self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._backlog = 0
+        self._write = threading.Lock()
+        self._state = threading.Lock()
+        self._raw: socket.socket = ws.sock
+        ws.sock = _LockedSocket(self._raw, self._write)
+        self._queued = 0  # live frames waiting in the outbox
+        self._held = True  # until `release_live()`: updates wait behind a snapshot
         self._behind = False
-        self._lock = threading.Lock()
         ws.event.outbox = self.outbox
         self.outbox.put(_INCOMING)  # frames that came before the outbox was attached
 
-    def deliver(self, channel: str, message: dict[str, Any]) -> None:
-        """The hub's callback: queue a live message for this connection's thread."""
-        with self._lock:
-            if self._behind:
+    def deliver(self, message: Message) -> None:
+        """The hub's callback: write the frame now if the socket takes it, else queue it."""
+        if self._behind:
+            return
+        frame = self.frame_for(message)
+        if frame is None:
+            return
+        if not self._held and self._queued == 0 and self._write.acquire(blocking=False):
+            try:
+                sent = self._send_now(frame)
+                if 0 < sent < len(frame):
+                    self._abort()
+                    return
+            finally:
+                self._write.release()
+            if sent:
                 return
-            self._backlog += 1
-            if self._backlog > MAX_BACKLOG:
-                self._behind = True
-        self.outbox.put((channel, message))
+        self._enqueue(frame)
+
+    def release_live(self) -> None:
+        """Let updates go straight out: what had to precede them has been sent."""
+        self._held = False
 
     def send(self, message: Any) -> None:
         self.ws.send(message if isinstance(message, str) else to_json(message))
 
-    def run(
-        self,
-        on_text: Callable[[str], Iterable[Any]],
-        on_update: Callable[[str, dict[str, Any]], Any],
-    ) -> None:
-        """Until the socket closes: answer each frame with `on_text`'s replies and send
-        `on_update`'s rendering of each hub message (None sends nothing)."""
+    def run(self, on_text: Callable[[str], Iterable[Any]]) -> None:
+        """Until the socket closes: answer each frame with `on_text`'s replies, and send
+        the live frames that had to wait."""
+        self.release_live()
         deadline = self._deadline()
         try:
             while True:
@@ -152,17 +216,40 @@ class Connection:
                         for reply in on_text(text if isinstance(text, str) else _text(text)):
                             self.send(reply)
                     continue
-                with self._lock:
-                    self._backlog -= 1
-                rendered = on_update(*item)
-                if rendered is not None:
-                    self.send(rendered)
+                with self._write:
+                    self._raw.sendall(item)
+                with self._state:
+                    self._queued -= 1
         except (ConnectionClosed, OSError):
             return
 
     def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed, OSError):
             self.ws.close(code, reason)
+
+    def _send_now(self, frame: bytes) -> int:
+        """Bytes of `frame` the socket took without waiting; a dead socket counts as done
+        (the connection's thread sees it closed and ends)."""
+        if not self.ws.connected:
+            return len(frame)
+        try:
+            return self._raw.send(frame, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return len(frame)
+
+    def _abort(self) -> None:
+        self._behind = True
+        with contextlib.suppress(OSError):
+            self._raw.shutdown(socket.SHUT_RDWR)
+
+    def _enqueue(self, frame: bytes) -> None:
+        with self._state:
+            self._queued += 1
+            if self._queued > MAX_BACKLOG:
+                self._behind = True
+        self.outbox.put(frame)
 
     def _deadline(self) -> float | None:
         return None if self.idle_seconds is None else time.monotonic() + self.idle_seconds

@@ -7,9 +7,11 @@ process, `RedisHub` when several processes (gunicorn workers, Cloud Run
 instances) serve the same plant and Redis pub/sub carries the messages.
 
 Messages are JSON objects, encoded once per publish; every subscriber gets the
-decoded object (the same one: treat it as read-only) through its `deliver`
-callback, which runs on the hub's thread and must only hand it on (a
-websocket queues it for its own thread), never block.
+same `Message` (channel, decoded data, JSON text; treat it as read-only)
+through its `deliver` callback, which runs on the hub's thread and must only
+hand it on (a websocket queues it for its own thread), never block. A
+protocol that sends the same frame to every client renders it once per
+message with `Message.rendered`, not once per client.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import abc
 import contextlib
 import json
 import logging
+import queue
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -33,7 +36,28 @@ KINDS = ("machine", "battery", "sensor")
 #: A channel, or a kind's wildcard (`machine:*`): the only pattern a subscription may use.
 CHANNEL = re.compile(r"(machine|battery|sensor):([A-Za-z0-9_.\-]{1,64}|\*)\Z")
 READY_SECONDS = 5.0
-Deliver = Callable[[str, dict[str, Any]], None]
+
+
+class Message:
+    """One published message as every subscriber receives it."""
+
+    __slots__ = ("_renderings", "channel", "data", "text")
+
+    def __init__(self, channel: str, data: dict[str, Any], text: str) -> None:
+        self.channel = channel
+        self.data = data
+        self.text = text  # data as JSON
+        self._renderings: dict[str, Any] = {}
+
+    def rendered(self, key: str, render: Callable[[Message], Any]) -> Any:
+        """`render(self)`, computed once per message and key (a race only computes twice)."""
+        found = self._renderings.get(key)
+        if found is None:
+            found = self._renderings[key] = render(self)
+        return found
+
+
+Deliver = Callable[[Message], None]
 
 
 def check_channel(name: object) -> tuple[str, str]:
@@ -125,28 +149,51 @@ class Hub(abc.ABC):
                 else:
                     self._routes.pop(name, None)
 
-    def _deliver(self, channel: str, message: dict[str, Any]) -> None:
-        """Hand `message` to each subscription of the channel or its kind's wildcard, once."""
+    def _deliver(self, channel: str, text: str) -> None:
+        """Hand the message to each subscription of the channel or its kind's wildcard, once."""
         kind = channel.partition(":")[0]
-        targets = self._routes.get(channel, frozenset()) | self._routes.get(
-            f"{kind}:*", frozenset()
-        )
+        wildcard = f"{kind}:*"
+        targets = self._routes.get(channel, frozenset()) | self._routes.get(wildcard, frozenset())
+        if not targets:
+            return
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            log.warning("ignored a message on %s that is not a JSON object", channel)
+            return
+        message = Message(channel, data, text)
         for subscription in targets:
             try:
-                subscription.deliver(channel, message)
+                subscription.deliver(message)
             except Exception:  # one subscriber's fault must not starve the others
                 log.exception("a subscriber of %s failed to take a message", channel)
 
 
 class InProcessHub(Hub):
-    """Subscribers in this process only: the default, for one process on a laptop."""
+    """Subscribers in this process only: the default, for one process on a laptop.
+
+    Messages are delivered on the hub's own thread, as RedisHub's listener does:
+    a publisher (an ingest request) never waits for the fan-out, and each
+    subscriber is called from one thread only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._dispatch, name="vigil-hub", daemon=True)
+        self._thread.start()
 
     def publish(self, channel: str, message: Mapping[str, Any]) -> None:
         _check_target(channel)
         # Through JSON, so subscribers see exactly what RedisHub would give them.
-        self._deliver(channel, json.loads(encode(message)))
+        self._queue.put((channel, encode(message)))
+
+    def _dispatch(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._deliver(*item)
 
     def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
         with self._lock:
             self._routes = {}
 
@@ -215,13 +262,12 @@ class RedisHub(Hub):
 
     def _take(self, raw_channel: bytes, data: bytes) -> None:
         name = raw_channel.decode("utf-8", "replace")
-        try:
-            message = json.loads(data)
-        except ValueError:
-            log.warning("ignored a message on %s that is not JSON", name)
+        if not CHANNEL.match(name):
             return
-        if isinstance(message, dict) and CHANNEL.match(name):
-            self._deliver(name, message)
+        try:
+            self._deliver(name, data.decode("utf-8"))
+        except ValueError:  # another program published something that is not JSON
+            log.warning("ignored a message on %s that is not JSON", name)
 
     def close(self) -> None:
         self._closed.set()

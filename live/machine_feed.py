@@ -9,11 +9,14 @@ off, idle or production).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 
 from data.store import Store
+from live.connection import text_frame
+from live.hub import Message
 
 TABLE = "machine_readings"
 FIELDS = ("current", "voltage", "state")
@@ -41,9 +44,15 @@ def snapshot(store: Store) -> dict[str, Any]:
     return {"live_recent": rows}
 
 
-def update(channel: str, message: dict[str, Any]) -> dict[str, Any]:
-    created = pd.Timestamp(message["time"], unit="ms", tz="UTC")
-    return {"live_recent": [_row(message["machine_id"], created, message)]}
+def frame(message: Message) -> bytes:
+    """One ingested reading as the feed sends it, framed once for every client."""
+    return message.rendered("live-recent", lambda m: text_frame(update(m)))
+
+
+def update(message: Message) -> str:
+    data = message.data
+    created = pd.Timestamp(data["time"], unit="ms", tz="UTC")
+    return json.dumps({"live_recent": [_row(data["machine_id"], created, data)]})
 
 
 def _value(value: Any) -> Any:

@@ -45,17 +45,21 @@ class Live:
         self.client: FlaskClient = self.app.server.test_client()
         self.inbox: queue.Queue = queue.Queue()
         self.hub.subscribe(
-            ["machine:*", "battery:*", "sensor:*"], lambda c, m: self.inbox.put((c, m))
+            ["machine:*", "battery:*", "sensor:*"], lambda m: self.inbox.put((m.channel, m.data))
         )
 
     def post(self, path: str, body: object, **kwargs: object):
         return self.client.post(f"/api/v1/{path}", json=body, **kwargs)
 
-    def published(self) -> list[tuple[str, dict]]:
-        out = []
-        while not self.inbox.empty():
-            out.append(self.inbox.get_nowait())
-        return out
+    def published(self, count: int = 0) -> list[tuple[str, dict]]:
+        """The `count` messages the hub delivered (on its own thread), then any more
+        arriving within a moment."""
+        out = [self.inbox.get(timeout=5) for _ in range(count)]
+        try:
+            while True:
+                out.append(self.inbox.get(timeout=0.2))
+        except queue.Empty:
+            return out
 
 
 @pytest.fixture
@@ -113,7 +117,7 @@ def test_a_mixed_batch_is_written_and_published(live: Live) -> None:
     }
     assert count(live.store, "machine_readings") == 5
     assert count(live.store, "battery_readings") == 3
-    published = live.published()
+    published = live.published(8)
     assert [c for c, _ in published] == ["machine:M1"] * 5 + ["battery:B1"] * 3
     first = published[0][1]
     assert first["current"] == 40.0 and first["state"] == "production"
@@ -143,7 +147,7 @@ def test_heartbeats_are_written_with_their_payload(live: Live) -> None:
     latest = live.store.latest("heartbeats", "sensor_id", ["payload"]).set_index("sensor_id")
     assert json.loads(latest.loc["S01", "payload"]) == {"battery": 81}
     assert pd.isna(latest.loc["S02", "payload"])
-    assert [c for c, _ in live.published()] == ["sensor:S01", "sensor:S02"]
+    assert [c for c, _ in live.published(2)] == ["sensor:S01", "sensor:S02"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import uuid
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from errors import InvalidInput, Unavailable
-from live.hub import Hub, InProcessHub, RedisHub, check_channel, open_hub
+from live.hub import Hub, InProcessHub, Message, RedisHub, check_channel, open_hub
 
 REDIS = "redis://127.0.0.1:6379/0"
 WAIT = 5.0
@@ -33,8 +34,9 @@ class Inbox:
     def __init__(self) -> None:
         self.q: queue.Queue[tuple[str, dict]] = queue.Queue()
 
-    def __call__(self, channel: str, message: dict) -> None:
-        self.q.put((channel, message))
+    def __call__(self, message: Message) -> None:
+        assert json.loads(message.text) == message.data
+        self.q.put((message.channel, message.data))
 
     def next(self) -> tuple[str, dict]:
         return self.q.get(timeout=WAIT)
@@ -112,7 +114,7 @@ def test_every_subscriber_of_a_channel_gets_the_message(hub: Hub) -> None:
 def test_a_failing_subscriber_does_not_starve_the_others(hub: Hub) -> None:
     name = _unique()
 
-    def broken(channel: str, message: dict) -> None:
+    def broken(message: Message) -> None:
         raise RuntimeError("boom")
 
     inbox = Inbox()
@@ -178,3 +180,35 @@ def test_open_hub_follows_the_setting() -> None:
 def test_check_channel_splits_kind_and_entity() -> None:
     assert check_channel("battery:B1") == ("battery", "B1")
     assert check_channel("sensor:*") == ("sensor", "*")
+
+
+def test_a_rendering_is_made_once_per_message(hub: Hub) -> None:
+    name = _unique()
+    calls: list[str] = []
+    got: queue.Queue[str] = queue.Queue()
+
+    def render(message: Message) -> str:
+        calls.append(message.channel)
+        return message.text.upper()
+
+    for _ in range(3):
+        hub.subscribe([name], lambda m: got.put(m.rendered("upper", render)))
+    hub.publish(name, {"a": "b"})
+    assert [got.get(timeout=WAIT) for _ in range(3)] == ['{"A":"B"}'] * 3
+    assert calls == [name]
+
+
+def test_a_foreign_message_that_is_not_json_is_ignored() -> None:
+    import redis
+
+    hub = RedisHub(REDIS)
+    try:
+        assert hub.wait_ready(WAIT)
+        name = _unique()
+        inbox = Inbox()
+        hub.subscribe([name], inbox)
+        redis.Redis.from_url(REDIS).publish(name, b"not json")
+        hub.publish(name, {"after": 1})
+        assert inbox.next() == (name, {"after": 1})
+    finally:
+        hub.close()
