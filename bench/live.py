@@ -19,8 +19,9 @@ websocket and the server relays it to everyone else: no HTTP, no store.
     .venv/bin/python bench/live.py                  # all variants, ~3 minutes
     .venv/bin/python bench/live.py --variants gthread-1,reference --seconds 10
 
-The clients run in this process (asyncio, the `websockets` client, compression
-negotiated as browsers do), on the same 2 cores as the server.
+The clients run in this process (asyncio, bench/_wsclient.py: a lean RFC 6455
+client, so the load generator costs less than the server it measures), on the
+same 2 cores as the server; other work on the machine shows in the figures.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -39,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _wsclient
 from bench._server import (
     PROJECT_DIR,
     PYTHON,
@@ -67,6 +70,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "reference": {},
 }
 CONNECT_AT_ONCE = 50
+#: A reading's sequence number: Vigil's update carries it as `current`, the reference as `seq`.
+SEQUENCE = re.compile(rb'"(?:current|seq)":(\d+)')
 PING_SECONDS = 20.0
 
 
@@ -86,63 +91,52 @@ class Run:
 
 
 # -- clients -----------------------------------------------------------------------
-async def _client(url: str, run: Run, subscribe: bool, ready: asyncio.Event,
-                  counted: list[int]) -> None:  # fmt: skip
-    import websockets
+async def _client(port: int, path: str, run: Run, subscribe: bool) -> _wsclient.LoadClient:
+    """One client, connected (and subscribed to machine:M1 on Vigil's /ws)."""
+    replies: asyncio.Queue[bytes] = asyncio.Queue()
 
-    async with websockets.connect(url, max_size=None, open_timeout=120) as ws:
-        if subscribe:
-            await ws.recv()
-            await ws.recv()  # the two greeting lines
-            await ws.send(json.dumps({"subscribe": ["machine:M1"]}))
-            assert "subscribed" in await ws.recv()
-        counted[0] += 1
-        if counted[0] == run.clients:
-            ready.set()
-        pinger = asyncio.create_task(_ping(ws)) if subscribe else None
-        try:
-            async for text in ws:  # until the run closes the connection
-                now = time.time()
-                seq = _sequence(json.loads(text))
-                if seq is not None and run.window[0] <= seq < run.window[1]:
-                    run.received += 1
-                    run.latencies.append((now - run.sent[seq]) * 1000.0)
-        finally:
-            if pinger:
-                pinger.cancel()
+    def on_text(payload: bytes, now: float) -> None:
+        found = SEQUENCE.search(payload)
+        if found is None:
+            replies.put_nowait(payload)
+            return
+        seq = int(found.group(1))
+        if run.window[0] <= seq < run.window[1]:
+            run.received += 1
+            run.latencies.append((now - run.sent[seq]) * 1000.0)
+
+    client = await _wsclient.connect("127.0.0.1", port, path, on_text)
+    if subscribe:
+        await replies.get()
+        await replies.get()  # the two greeting lines
+        client.send(json.dumps({"subscribe": ["machine:M1"]}))
+        assert b"subscribed" in await asyncio.wait_for(replies.get(), timeout=60)
+    return client
 
 
-async def _ping(ws: Any) -> None:
-    """Seed 001's liveness rule: something at least once a minute."""
-    while True:
-        await asyncio.sleep(PING_SECONDS)
-        await ws.send('{"ping": null}')
-
-
-def _sequence(message: dict[str, Any]) -> int | None:
-    if "channel" in message:
-        return int(message["data"]["current"])
-    if "seq" in message:
-        return int(message["seq"])
-    return None
-
-
-async def _clients(url: str, run: Run, subscribe: bool, publish: Any) -> None:
-    ready = asyncio.Event()
-    counted = [0]
-    tasks = []
+async def _clients(port: int, path: str, run: Run, subscribe: bool, publish: Any) -> None:
     started = time.monotonic()
-    for k in range(run.clients):
-        tasks.append(asyncio.create_task(_client(url, run, subscribe, ready, counted)))
-        if k % CONNECT_AT_ONCE == CONNECT_AT_ONCE - 1:
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(ready.wait(), timeout=180)
+    clients: list[_wsclient.LoadClient] = []
+    for k in range(0, run.clients, CONNECT_AT_ONCE):
+        batch = min(CONNECT_AT_ONCE, run.clients - k)
+        clients += await asyncio.gather(
+            *(_client(port, path, run, subscribe) for _ in range(batch))
+        )
     print(f"  {run.clients} clients connected in {time.monotonic() - started:.1f} s")
+
+    async def keep_alive() -> None:  # seed 001's rule: something at least once a minute
+        while subscribe:
+            await asyncio.sleep(PING_SECONDS)
+            for client in clients:
+                client.send('{"ping": null}')
+
+    pinger = asyncio.create_task(keep_alive())
     await asyncio.to_thread(publish, run)
     await asyncio.sleep(2.0)  # the last messages in flight
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    pinger.cancel()
+    for client in clients:
+        assert client.transport is not None
+        client.transport.close()
 
 
 # -- publishers --------------------------------------------------------------------
@@ -193,7 +187,7 @@ def reference_publisher(port: int) -> Any:
 
     def publish(run: Run) -> None:
         with connect(f"ws://127.0.0.1:{port}/pub", max_size=None) as ws:
-            _paced(run, lambda seq: ws.send(json.dumps({"seq": seq, "current": float(seq)})))
+            _paced(run, lambda seq: ws.send(f'{{"seq":{seq},"voltage":400.0}}'))
 
     return publish
 
@@ -282,8 +276,7 @@ def run_vigil(name: str, args: argparse.Namespace, ws: Any) -> dict[str, Any]:
     with serve(ws, name=name, env=variant["env"], **config) as server:
         server.wait_until_up()
         run = Run(args.clients, args.rate, args.seconds, server.pid)
-        url = f"ws://127.0.0.1:{server.port}/ws"
-        asyncio.run(_clients(url, run, True, vigil_publisher(server.port)))
+        asyncio.run(_clients(server.port, "/ws", run, True, vigil_publisher(server.port)))
         return report(name, run)
 
 
@@ -303,7 +296,7 @@ def run_reference(args: argparse.Namespace) -> dict[str, Any]:
             except OSError:
                 time.sleep(0.1)
         run = Run(args.clients, args.rate, args.seconds, proc.pid)
-        asyncio.run(_clients(f"ws://127.0.0.1:{port}/", run, False, reference_publisher(port)))
+        asyncio.run(_clients(port, "/", run, False, reference_publisher(port)))
         return report("reference (websockets)", run)
     finally:
         proc.terminate()
