@@ -13,6 +13,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from data.demo.simulator import STATES
@@ -44,13 +45,17 @@ class Kind:
     #: A JSON value stored as text (heartbeats' payload).
     payload: bool = False
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         return (*self.numbers, *self.choices, *(("payload",) if self.payload else ()))
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         return (self.entity, "time", *self.values)
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        return frozenset(self.columns)
 
 
 MACHINE = Kind(
@@ -188,9 +193,10 @@ def _row(
     def bad(name: str | None, problem: str) -> None:
         errors.add(index, name, problem, list_name)
 
-    for name in item:
-        if name not in kind.columns:
-            bad(name, f"unknown field (a {kind.name} item has {', '.join(kind.columns)})")
+    if not kind.fields.issuperset(item):
+        for name in item:
+            if name not in kind.fields:
+                bad(name, f"unknown field (a {kind.name} item has {', '.join(kind.columns)})")
     row: dict[str, Any] = {}
     entity = item.get(kind.entity)
     if not isinstance(entity, str) or not 0 < len(entity) <= MAX_ID:

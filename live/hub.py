@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import json
 import logging
 import queue
@@ -62,13 +63,24 @@ Deliver = Callable[[Message], None]
 
 def check_channel(name: object) -> tuple[str, str]:
     """(kind, id or '*') of a channel name, or InvalidInput saying what a channel looks like."""
-    found = CHANNEL.match(name) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        raise _not_a_channel(name)
+    return _split_channel(name)
+
+
+@functools.lru_cache(maxsize=65_536)  # ingest publishes the same few channels all day
+def _split_channel(name: str) -> tuple[str, str]:
+    found = CHANNEL.match(name)
     if found is None:
-        raise InvalidInput(
-            f"{json.dumps(name)[:80]} is not a channel: use machine:<id>, battery:<id> or "
-            "sensor:<id>, or a kind's wildcard such as machine:*"
-        )
+        raise _not_a_channel(name)
     return found.group(1), found.group(2)
+
+
+def _not_a_channel(name: object) -> InvalidInput:
+    return InvalidInput(
+        f"{json.dumps(name)[:80]} is not a channel: use machine:<id>, battery:<id> or "
+        "sensor:<id>, or a kind's wildcard such as machine:*"
+    )
 
 
 def _check_target(name: str) -> None:
@@ -80,8 +92,8 @@ def channel(kind: str, entity: str) -> str:
     return f"{kind}:{entity}"
 
 
-def encode(message: Mapping[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+#: One encoder for every message: json.dumps with options builds a new one per call.
+encode: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 class Subscription:
@@ -178,18 +190,25 @@ class InProcessHub(Hub):
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[tuple[str, str]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._dispatch, name="vigil-hub", daemon=True)
         self._thread.start()
 
     def publish(self, channel: str, message: Mapping[str, Any]) -> None:
-        _check_target(channel)
+        self.publish_many([(channel, message)])
+
+    def publish_many(self, messages: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
         # Through JSON, so subscribers see exactly what RedisHub would give them.
-        self._queue.put((channel, encode(message)))
+        batch = []
+        for name, message in messages:
+            _check_target(name)
+            batch.append((name, encode(message)))
+        self._queue.put(batch)
 
     def _dispatch(self) -> None:
-        while (item := self._queue.get()) is not None:
-            self._deliver(*item)
+        while (batch := self._queue.get()) is not None:
+            for name, text in batch:
+                self._deliver(name, text)
 
     def close(self) -> None:
         self._queue.put(None)
