@@ -212,3 +212,30 @@ def test_a_foreign_message_that_is_not_json_is_ignored() -> None:
         assert inbox.next() == (name, {"after": 1})
     finally:
         hub.close()
+
+
+def test_a_batch_keeps_each_channels_order(hub: Hub) -> None:
+    a, b = _unique(), _unique()
+    inbox = Inbox()
+    hub.subscribe([a, b], inbox)
+    hub.publish_many([(a if k % 3 else b, {"k": k}) for k in range(300)])
+    got = [inbox.next() for _ in range(300)]
+    for name in (a, b):
+        ks = [m["k"] for c, m in got if c == name]
+        assert ks == [k for k in range(300) if (k % 3 != 0) == (name == a)]
+
+
+def test_a_message_another_program_publishes_is_delivered() -> None:
+    """Seed 003's RedisBackendMS published plain JSON objects on battery channels."""
+    import redis
+
+    hub = RedisHub(REDIS)
+    try:
+        assert hub.wait_ready(WAIT)
+        name = _unique("battery")
+        inbox = Inbox()
+        hub.subscribe([name], inbox)
+        redis.Redis.from_url(REDIS).publish(name, b'{"voltage": 136}')
+        assert inbox.next() == (name, {"voltage": 136})
+    finally:
+        hub.close()
