@@ -23,7 +23,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
 
 from bench._server import (
     Client,
@@ -46,10 +44,8 @@ from bench._server import (
     workspace,
 )
 from data import open_store
-from data.sql_store import driver_url
 from settings import load_config
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 1_000
 MACHINES = [f"M{k}" for k in range(1, 7)]
 TARGET = 20_000
@@ -141,21 +137,9 @@ def store_write(backend: str, seconds: float) -> dict[str, Any]:
 
 
 @contextmanager
-def postgres_schema() -> Iterator[str]:
-    name = f"bench_ingest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(driver_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
-
-
-@contextmanager
 def backend_for(name: str, ws: Any) -> Iterator[str]:
+    from tests.conftest import postgres_schema  # the tests' own: a schema, dropped after
+
     if name == "sqlite":
         yield f"sqlite:///{ws.db}"
         return
