@@ -81,6 +81,7 @@ class Run:
     rate: float
     seconds: float
     server_pid: int = 0
+    burst_pings: bool = False  # every client pings at the same moment: the worst case
     cpu: float = 0.0  # server CPU seconds while the updates were sent
     threads: int = 0
     sent: dict[int, float] = field(default_factory=dict)  # sequence -> publish start
@@ -124,10 +125,17 @@ async def _clients(port: int, path: str, run: Run, subscribe: bool, publish: Any
         )
     print(f"  {run.clients} clients connected in {time.monotonic() - started:.1f} s")
 
-    async def keep_alive() -> None:  # seed 001's rule: something at least once a minute
+    async def keep_alive() -> None:
+        """Seed 001's rule, something at least once a minute: every client pings each
+        PING_SECONDS, at its own moment in that window, as browsers that opened the page
+        at different times do."""
+        step = 0.0 if run.burst_pings else PING_SECONDS / max(1, len(clients))
         while subscribe:
-            await asyncio.sleep(PING_SECONDS)
+            if run.burst_pings:
+                await asyncio.sleep(PING_SECONDS)
             for client in clients:
+                if step:
+                    await asyncio.sleep(step)
                 client.send('{"ping": null}')
 
     pinger = asyncio.create_task(keep_alive())
@@ -260,8 +268,13 @@ def report(name: str, run: Run) -> dict[str, Any]:
         "cpu": run.cpu / (run.seconds + 2),
         "threads": run.threads,
         "post_p50_ms": percentile(run.post_ms, 0.5) if run.post_ms else None,
+        "post_max_ms": max(run.post_ms) if run.post_ms else None,
     }
-    post = f", POST p50 {row['post_p50_ms']:.1f} ms" if run.post_ms else ""
+    post = (
+        f", POST p50 {row['post_p50_ms']:.1f} ms, max {row['post_max_ms']:.0f} ms"
+        if run.post_ms
+        else ""
+    )
     print(
         f"  {name}: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
         f"max {row['max_ms']:.0f} ms; {run.received:,}/{expected:,} delivered "
@@ -275,7 +288,7 @@ def run_vigil(name: str, args: argparse.Namespace, ws: Any) -> dict[str, Any]:
     config = {"demo_data": False, **({"redis_url": REDIS} if variant["redis"] else {})}
     with serve(ws, name=name, env=variant["env"], **config) as server:
         server.wait_until_up()
-        run = Run(args.clients, args.rate, args.seconds, server.pid)
+        run = Run(args.clients, args.rate, args.seconds, server.pid, args.burst_pings)
         asyncio.run(_clients(server.port, "/ws", run, True, vigil_publisher(server.port)))
         return report(name, run)
 
@@ -295,7 +308,7 @@ def run_reference(args: argparse.Namespace) -> dict[str, Any]:
                 break
             except OSError:
                 time.sleep(0.1)
-        run = Run(args.clients, args.rate, args.seconds, proc.pid)
+        run = Run(args.clients, args.rate, args.seconds, proc.pid, args.burst_pings)
         asyncio.run(_clients(port, "/", run, False, reference_publisher(port)))
         return report("reference (websockets)", run)
     finally:
@@ -309,6 +322,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="updates per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument(
+        "--burst-pings", action="store_true", help="all clients ping at the same moment"
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reference-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
