@@ -12,19 +12,25 @@ from typing import Any
 import dash
 from dash import html
 
+from api import blueprint as api_blueprint
 from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
 from data import open_store
 from data.store import Store
+from live.hub import Hub, open_hub
+from live.routes import mount_websockets
 from settings import PROJECT_DIR, Config, load_config
 
 
-def create_app(config: Config | None = None, store: Store | None = None) -> dash.Dash:
-    """Build the Dash app with its pages, served by one Flask server."""
+def create_app(
+    config: Config | None = None, store: Store | None = None, hub: Hub | None = None
+) -> dash.Dash:
+    """Build the Dash app with its pages, the JSON API and the websockets, on one Flask server."""
     config = config or load_config()
     store = store or open_store(config)
     store.create_schema()
+    hub = hub or open_hub(config.redis_url)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -33,7 +39,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> dash
         title="Vigil",
         update_title=None,
     )
-    attach(app.server, Runtime(config, store))
+    attach(app.server, Runtime(config, store, hub))
+    app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    mount_websockets(app.server)
     app.layout = frame
     return app
 

@@ -1,4 +1,4 @@
-"""The per-process objects every request handler needs: the config and the Store.
+"""The per-process objects every request handler needs: the config, the Store and the Hub.
 
 They hang on the Flask app (`server.extensions["vigil"]`), so pages, the API
 and the websockets reach them through the request's app instead of module
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from data.store import Store
+from live.hub import Hub
 from settings import Config
 
 EXTENSION = "vigil"
@@ -21,6 +22,8 @@ EXTENSION = "vigil"
 class Runtime:
     config: Config
     store: Store
+    #: Live updates: in-process, or Redis pub/sub when `redis_url` is set.
+    hub: Hub
 
 
 def attach(server: Flask, runtime: Runtime) -> None:

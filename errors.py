@@ -13,12 +13,15 @@ class VigilError(Exception):
 
     status = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: What is wrong with each named field of the request ("readings[3].time": "...").
+        self.fields = dict(fields or {})
 
     def to_dict(self) -> dict[str, object]:
-        return {"error": {"code": self.status, "message": self.message}}
+        """The one JSON error shape of the API and the websockets."""
+        return {"error": {"code": self.status, "message": self.message, "fields": self.fields}}
 
 
 class InvalidInput(VigilError):
@@ -43,6 +46,12 @@ class NotFound(VigilError):
     """The request names a table, column or record that does not exist."""
 
     status = 404
+
+
+class TooLarge(VigilError):
+    """The request is bigger than Vigil accepts (a body, a batch, a frame)."""
+
+    status = 413
 
 
 class Unavailable(VigilError):

@@ -82,6 +82,13 @@ def _backend_url(value: str) -> str | None:
     return "a URL starting with " + ", ".join(schemes)
 
 
+def _redis_url(value: str) -> str | None:
+    schemes = ("redis://", "rediss://", "unix://")
+    if value == "" or value.startswith(schemes):
+        return None
+    return "empty, or a URL starting with " + ", ".join(schemes)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "backend",
@@ -263,6 +270,14 @@ SETTINGS: tuple[Setting, ...] = (
         80.0,
         "Health alarm: a battery whose state of health (%) is below this.",
         _percent,
+    ),
+    Setting(
+        "redis_url",
+        str,
+        "",
+        "Redis for live updates shared by every process (redis://HOST:6379/0); empty: "
+        "updates stay inside this process, so run a single process (seed 003).",
+        _redis_url,
     ),
 )
 

@@ -244,8 +244,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(ws: Workspace, name: str = "serve", **config: Any) -> Iterator[Server]:
-    """Run `python app.py --config CFG serve --port P` until the block ends."""
+def serve(
+    ws: Workspace, name: str = "serve", env: dict[str, str] | None = None, **config: Any
+) -> Iterator[Server]:
+    """Run `python app.py --config CFG serve --port P` until the block ends.
+
+    `env` adds variables (GUNICORN_CMD_ARGS, WEB_CONCURRENCY: the production
+    command's own knobs)."""
     port = free_port()
     ws.write_config(port, **config)
     log = ws.root / f"{name}.log"
@@ -253,7 +258,8 @@ def serve(ws: Workspace, name: str = "serve", **config: Any) -> Iterator[Server]
         started = time.perf_counter()
         proc = subprocess.Popen(
             [PYTHON, "app.py", "--config", str(ws.config), "serve", "--port", str(port)],
-            cwd=PROJECT_DIR, env=bench_env(), stdout=out, stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR, env={**bench_env(), **(env or {})}, stdout=out,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
     server = Server(proc, port, log, started)
     try:

@@ -1,12 +1,20 @@
-"""`python app.py serve`: run Vigil on this machine (the default command)."""
+"""`python app.py serve`: run Vigil on this machine (the default command).
+
+It fills an empty store with the demo, then becomes the production server:
+gunicorn with gunicorn.conf.py, so a laptop runs what Cloud Run runs.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
 
 import click
 
 from commands import cli, config_from
 from commands.load_demo import fill_if_empty
 from data import open_store
+from settings import PROJECT_DIR
 
 
 @cli.command()
@@ -14,12 +22,30 @@ from data import open_store
 @click.option("--host", help="Address to bind (default: host, or 0.0.0.0 when PORT is set).")
 @click.pass_context
 def serve(ctx: click.Context, port: int | None, host: str | None) -> None:
-    """Serve the dashboard; an empty store is first filled with demo data."""
-    from app import create_app
-
+    """Serve the dashboard (gunicorn); an empty store is first filled with demo data."""
     config = config_from(ctx, port_number=port, host=host)
     store = open_store(config)
-    fill_if_empty(store, config)
-    app = create_app(config, store)
+    try:
+        fill_if_empty(store, config)
+    finally:
+        store.close()
+    if config_path := (ctx.find_root().obj or {}).get("config_path"):
+        os.environ["VIGIL_CONFIG"] = os.path.abspath(config_path)
     click.echo(f"Vigil serves http://{config.host}:{config.port_number}/ (store: {config.backend})")
-    app.run(host=config.host, port=config.port_number, debug=False, threaded=True)
+    sys.stdout.flush()
+    os.chdir(PROJECT_DIR)
+    os.execv(
+        sys.executable, [sys.executable, *gunicorn_command(f"{config.host}:{config.port_number}")]
+    )
+
+
+def gunicorn_command(bind: str | None = None) -> list[str]:
+    """The production command's arguments (after the interpreter), as README gives it."""
+    return [
+        "-m",
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        *(["--bind", bind] if bind else []),
+        "app:server",
+    ]

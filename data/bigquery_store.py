@@ -478,7 +478,12 @@ class BigQueryStore(Store):
     def distinct(self, table: str, column: str, limit: int = 1000) -> list[str]:
         info = self._info(table)
         readpath.check_columns(self, table, [column], {"id", "label"})
-        if column == self.entity_column(table) and info.fields[column].field_type == "STRING":
+        series = any(c.role == "time" for c in self.columns(table))  # reference tables have none
+        if (
+            series
+            and column == self.entity_column(table)
+            and info.fields[column].field_type == "STRING"
+        ):
             summary = self._summary(table)
             if summary is not None:
                 return sorted(summary.entities)[:limit]

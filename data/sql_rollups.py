@@ -12,18 +12,61 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, literal, or_, select
+import psycopg2.extras
+from sqlalchemy import Connection, Table, and_, func, literal, or_, select
 
-from data import readpath, rollup, schema
-from data.sql_values import arrays, epoch_to_utc, row_dicts
+from data import readpath, rollup, schema, sql_bulk
+from data.sql_values import arrays, epoch_to_utc, parse_times
 from data.sqlfuncs import epoch_seconds
 
 if TYPE_CHECKING:
     from data.sql_store import SQLStore
 
 log = logging.getLogger(__name__)
-WRITE_BATCH = 10_000
+#: Rows a table needs before its rate says which rollup levels pay (data/rollup.finest_useful).
+DECIDE_ROWS = 1_000
+
+
+MERGE_COLUMNS = ("source", "level", "entity", "col", "bucket", *rollup.POINT_COLUMNS)
+
+
+def _merge_sql() -> str:
+    """The upsert that merges a write's rollup rows into the stored ones. M4 merges:
+    counts add; the earliest first and the latest last win (ties keep the stored
+    row); the smaller minimum and larger maximum win, equal extremes keep the
+    earlier time; a missing (NULL) extreme loses to a known one."""
+    old, new = "m4_rollups", "excluded"
+    first = f"{new}.e0 < {old}.e0"
+    last = f"{new}.e1 > {old}.e1"
+
+    def extreme(value: str, at: str, beats: str) -> str:
+        return (
+            f"({old}.{value} IS NULL AND {new}.{value} IS NOT NULL) "
+            f"OR {new}.{value} {beats} {old}.{value} "
+            f"OR ({new}.{value} = {old}.{value} AND {new}.{at} < {old}.{at})"
+        )
+
+    def pick(when: str, column: str) -> str:
+        return f"{column} = CASE WHEN {when} THEN {new}.{column} ELSE {old}.{column} END"
+
+    lowest, highest = extreme("mn", "emn", "<"), extreme("mx", "emx", ">")
+    updates = [
+        f"n = {old}.n + {new}.n",
+        *(pick(first, c) for c in ("e0", "v0")),
+        *(pick(lowest, c) for c in ("emn", "mn")),
+        *(pick(highest, c) for c in ("emx", "mx")),
+        *(pick(last, c) for c in ("e1", "v1")),
+    ]
+    return (
+        f"INSERT INTO {old} ({', '.join(MERGE_COLUMNS)}) {{values}} "
+        f"ON CONFLICT (source, level, entity, col, bucket) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+#: Constant text: identifiers are Vigil's own, every value is a bound parameter.
+MERGE_SQL = _merge_sql()
 
 
 class SQLRollups:
@@ -104,13 +147,93 @@ class SQLRollups:
         return readpath.rollup_shape(self.store, table)
 
     def refresh(self, conn: Connection, tbl: Table, frame: pd.DataFrame) -> None:
-        """Recompute the pyramid for the whole hours and entities a write touched."""
+        """Bring the pyramid up to date with rows just written in this transaction.
+
+        The buckets the rows touch are merged into their stored rows in the database:
+        the cost follows the write, not the hours it lands in. Until a table holds
+        DECIDE_ROWS rows its rate is unknown and it has no pyramid (reads use raw
+        rows, cheap at that size); the write that crosses the mark decides the
+        finest level from all the table's rows and builds the pyramid from them.
+        """
         shape = self.shape(tbl.name)
         if shape is None or frame.empty or shape[0] not in frame:
             return
+        src = schema.m4_sources
+        decided = conn.execute(select(src.c.finest).where(src.c.source == tbl.name)).first()
+        if decided is None:
+            self._decide(conn, tbl, shape)
+        elif decided.finest is not None:
+            self._merge(conn, tbl, frame, shape, decided.finest)
+
+    def _decide(
+        self, conn: Connection, tbl: Table, shape: tuple[str, str | None, list[str]]
+    ) -> None:
         time_name, entity_column, _ = shape
-        entities, first, last = readpath.written_span(frame, time_name, entity_column)
+        upto = select(literal(1)).select_from(tbl).limit(DECIDE_ROWS).subquery()
+        if conn.execute(select(func.count()).select_from(upto)).scalar_one() < DECIDE_ROWS:
+            return
+        t = tbl.c[time_name]
+        first, last = conn.execute(
+            select(epoch_seconds(func.min(t)), epoch_seconds(func.max(t)))
+        ).one()
+        entities = (
+            [str(v) for v in conn.execute(select(tbl.c[entity_column]).distinct()).scalars()]
+            if entity_column
+            else [""]
+        )
         self.rebuild_span(conn, tbl, entities, first, last)
+
+    def _merge(
+        self,
+        conn: Connection,
+        tbl: Table,
+        frame: pd.DataFrame,
+        shape: tuple[str, str | None, list[str]],
+        finest: int,
+    ) -> None:
+        """Merge the written rows' buckets of every level into the stored ones, in the
+        database: one INSERT ... ON CONFLICT DO UPDATE (MERGE_SQL), so no stored row
+        is read back into Python and the cost follows the write."""
+        time_name, entity_column, metrics = shape
+        entity = frame[entity_column].astype(str).to_numpy() if entity_column else None
+        e = self._epochs(parse_times(frame[time_name], time_name))
+        rows = rollup.bucket_rows(
+            entity if entity is not None else np.full(len(e), "", dtype=object),
+            e,
+            {
+                c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+                if c in frame
+                else np.full(len(e), np.nan)
+                for c in metrics
+            },
+            readpath.stored_levels(finest),
+        )
+        columns = [np.full(len(rows["level"]), tbl.name, dtype=object).tolist()]
+        for name in MERGE_COLUMNS[1:]:
+            values = rows[name].tolist()
+            if rows[name].dtype.kind == "f":
+                values = [None if v != v else v for v in values]  # NaN -> NULL
+            columns.append(values)
+        records = list(zip(*columns, strict=True))
+        if conn.dialect.name == "sqlite":
+            marks = ", ".join("?" * len(MERGE_COLUMNS))
+            conn.exec_driver_sql(MERGE_SQL.format(values=f"VALUES ({marks})"), records)
+        else:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                psycopg2.extras.execute_values(
+                    cursor, MERGE_SQL.format(values="VALUES %s"), records, page_size=10_000
+                )
+            finally:
+                cursor.close()
+
+    def _epochs(self, times: pd.Series) -> np.ndarray:
+        """Epoch seconds exactly as `epoch_seconds` computes them in this database, so
+        merged rollup times equal those a rebuild reads back."""
+        us = times.dt.as_unit("us").astype("int64").to_numpy()
+        if self.store.engine.dialect.name == "sqlite":  # whole seconds + the stored fraction
+            return (us // 1_000_000).astype(float) + (us % 1_000_000) / 1e6
+        return us / 1e6
 
     def rebuild(self, table: str, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild a table's whole pyramid, a day per entity at a time; returns rows read.
@@ -192,11 +315,6 @@ class SQLRollups:
                 ),
             )
         )
-        records = [
-            row
-            for level, rows in levels.items()
-            for row in row_dicts(rows.assign(source=tbl.name, level=level))
-        ]
-        for i in range(0, len(records), WRITE_BATCH):
-            conn.execute(ru.insert(), records[i : i + WRITE_BATCH])
+        rows = [part.assign(source=tbl.name, level=level) for level, part in levels.items()]
+        sql_bulk.insert(conn, ru, pd.concat(rows, ignore_index=True))
         return len(raw)

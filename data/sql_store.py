@@ -38,14 +38,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
-from data import migrate, readpath, schema, sql_health
+from data import migrate, readpath, schema, sql_bulk, sql_health
 from data.feedback import check_feedback
 from data.health import SensorHealth
 from data.m4 import m4_query, unfold
 from data.readpath import FILL_MARKERS, HIDDEN_TABLES
 from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
-from data.sql_values import arrays, number_arrays, parse_times, row_dicts
+from data.sql_values import arrays, number_arrays
 from data.sqlfuncs import epoch_seconds
 from data.store import (
     STATUSES,
@@ -507,11 +507,10 @@ class SQLStore(Store):
     def write(self, table: str, frame: pd.DataFrame) -> int:
         tbl = self._table(table)
         readpath.check_write(table, frame, list(tbl.c.keys()))
-        records = self._records(tbl, frame)
         try:
             with self._connect(write=True) as conn:
-                for i in range(0, len(records), WRITE_BATCH):
-                    conn.execute(tbl.insert(), records[i : i + WRITE_BATCH])
+                for i in range(0, len(frame), WRITE_BATCH):
+                    sql_bulk.insert(conn, tbl, frame.iloc[i : i + WRITE_BATCH])
                 self.rollups.refresh(conn, tbl, frame)
                 if table == "heartbeats":
                     sql_health.refresh(conn, frame)
@@ -520,17 +519,7 @@ class SQLStore(Store):
             raise InvalidInput(
                 f"rows refused by table '{table}', nothing written: {reason}"
             ) from None
-        return len(records)
-
-    def _records(self, tbl: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        """Rows as plain Python values, times as UTC datetimes the dialect accepts."""
-        sqlite = self.engine.dialect.name == "sqlite"
-        times = {}
-        for name in frame.columns:
-            if isinstance(tbl.c[name].type, sqltypes.DateTime):
-                parsed = parse_times(frame[name], name)
-                times[name] = parsed.dt.tz_localize(None) if sqlite else parsed
-        return row_dicts(frame.assign(**times))
+        return len(frame)
 
     def create_schema(self) -> tuple[str | None, str]:
         """Create or upgrade Vigil's tables (Alembic); returns the revisions before and after."""

@@ -6,17 +6,20 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, callback, html
 
 from analytics.fleet import silent, state_counts
 from components.alerts import error_alert
 from components.kpi import kpi_card
+from components.live import live_feed
 from context import runtime
 from data.times import utc_now
 from errors import VigilError
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
+LIVE = "overview-live"
+LIVE_CHANNELS = ["machine:*", "battery:*", "sensor:*"]
 STATE_COLORS = {"production": "success", "idle": "warning", "off": "secondary"}
 
 
@@ -85,7 +88,7 @@ def _anomalies(store: Any) -> dbc.Card:
     )
 
 
-def layout(**_: Any) -> html.Div:
+def _cards() -> list[Any]:
     rt = runtime()
     try:
         cards = [
@@ -95,10 +98,32 @@ def layout(**_: Any) -> html.Div:
             _anomalies(rt.store),
         ]
     except VigilError as exc:
-        return html.Div([html.H3("Overview"), error_alert(exc, id="overview-error")])
+        return [error_alert(exc, id="overview-error")]
+    return [dbc.Row([dbc.Col(card, md=6, xl=3, className="mb-3") for card in cards])]
+
+
+def layout(**_: Any) -> html.Div:
     return html.Div(
         [
-            html.H3("Overview"),
-            dbc.Row([dbc.Col(card, md=6, xl=3, className="mb-3") for card in cards]),
+            html.Div(
+                [html.H3("Overview", className="me-3 mb-0"), live_feed(LIVE, LIVE_CHANNELS, 1_000)],
+                className="d-flex align-items-center mb-2",
+            ),
+            html.Div(_cards(), id="overview-cards"),
         ]
     )
+
+
+@callback(
+    Output("overview-cards", "children"),
+    Input(LIVE, "data"),
+    Input(f"{LIVE}-fallback", "n_intervals"),
+    prevent_initial_call=True,
+)
+def refresh(_batch: Any, _polls: Any) -> list[Any]:
+    """Readings arrived (or the fallback poll fired): the cards read the store again.
+
+    The batch is only the signal: the counts come from the store, so a batch
+    Dash merged with another, or updates missed while reconnecting, change nothing.
+    """
+    return _cards()

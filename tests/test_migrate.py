@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from data import migrate, schema
+from data import migrate, schema, sql_bulk
 from data.sql_store import SQLStore
 from settings import PROJECT_DIR
 from tests.conftest import machine_frame, postgres_schema
@@ -79,7 +79,7 @@ def test_heartbeats_from_before_the_summary_are_summarised_on_upgrade(url: str) 
     store._refresh_catalog()
     frame = beats(BEATS)
     with store.engine.begin() as conn:  # as a Vigil of revision 0002 wrote them
-        conn.execute(schema.heartbeats.insert(), store._records(schema.heartbeats, frame))
+        sql_bulk.insert(conn, schema.heartbeats, frame)
     assert store.create_schema() == ("0002", migrate.head())
     health = store.sensor_health(NOW, 10)
     assert (health.sensors, health.silent, sum(b.count for b in health.histogram)) == (4, 2, 7)

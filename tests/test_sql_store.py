@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, select
 
+from data import schema, sql_bulk
+from data.sql_rollups import DECIDE_ROWS
 from data.sql_store import SQLStore
 from tests.conftest import START, machine_frame
 
@@ -34,7 +38,7 @@ def test_rows_written_around_the_pyramid_are_still_read_exactly(store: SQLStore)
     spike["current"] = 1e6
     table = store._table("plant_readings")
     with store.engine.begin() as conn:  # as if a legacy program inserted the row directly
-        conn.execute(table.insert(), store._records(table, spike))
+        sql_bulk.insert(conn, table, spike)
     read = store.read("plant_readings", ["current"], START, end, 200, {"machine_id": "M1"})
     assert read.series[0].values.max() == 1e6 and read.rows_in_range == 7_201
     assert read.buckets[0] == START.timestamp()  # raw M4 answered, not the pyramid
@@ -50,3 +54,35 @@ def test_vigil_readings_are_counted_from_the_pyramid(store: SQLStore) -> None:
     end = START + timedelta(seconds=7_199)
     read = store.read("machine_readings", ["current"], START, end, 200, {"machine_id": "M1"})
     assert read.buckets[1] % 10 == 0 and read.rows_in_range == 7_200
+
+
+def _pyramid(store: SQLStore, table: str) -> pd.DataFrame:
+    ru = schema.m4_rollups
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(ru).where(ru.c.source == table)).all()
+    frame = pd.DataFrame(rows, columns=[c.name for c in ru.columns])
+    return frame.sort_values(["level", "entity", "col", "bucket"], ignore_index=True)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+def test_writes_keep_the_pyramid_equal_to_a_rebuild(store: SQLStore) -> None:
+    """Batches merged into the pyramid, in any order and size, give what a rebuild gives."""
+    rng = np.random.default_rng(3)
+    rows = pd.concat([machine_frame(m, 9_000, seed=k) for k, m in enumerate(["M1", "M2"])])
+    rows["time"] += pd.to_timedelta(rng.integers(0, 1_000, len(rows)), unit="us")
+    rows["current"] = rows["current"].round(0)  # equal values: the earliest must win
+    rows.loc[rows.sample(frac=0.03, random_state=1).index, "voltage"] = np.nan
+    rows = rows.sort_values("time", ignore_index=True)
+    cuts = [0, 10, 700, *sorted(rng.choice(np.arange(800, len(rows)), 20, replace=False))]
+    batches = [rows.iloc[lo:hi] for lo, hi in zip(cuts, [*cuts[1:], len(rows)], strict=True)]
+    batches[5], batches[9] = batches[9], batches[5]  # a late batch lands in older buckets
+    written = 0
+    for k, batch in enumerate(batches):
+        store.write("machine_readings", batch.sample(frac=1, random_state=k))
+        written += len(batch)
+        if written < DECIDE_ROWS:  # too few rows to know the rate: no pyramid yet
+            assert _pyramid(store, "machine_readings").empty
+    merged = _pyramid(store, "machine_readings")
+    assert set(merged["level"]) == {10, 60, 600, 3600}
+    store.rebuild_rollups("machine_readings")
+    pd.testing.assert_frame_equal(merged, _pyramid(store, "machine_readings"))

@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: one real Vigil server per session, headless Chromium.
 
-The server is the real thing (`python app.py --config CFG serve --port P`) on a
-temporary SQLite store filled with a small demo. Chromium and chromedriver are
+The server is the real thing (`python app.py --config CFG serve --port P`, which
+runs the production command, gunicorn.conf.py) on a temporary SQLite store
+filled with a small demo. Chromium and chromedriver are
 Debian's; `scripts/test` installs them, so a missing one is a failure here,
 not a skip.
 """
@@ -25,6 +26,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from commands.serve import gunicorn_command
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -81,8 +84,9 @@ def _stop(proc: subprocess.Popen) -> None:
 def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> Iterator[str]:
     """A real Vigil server with these settings; yields its base URL.
 
-    `app.py serve` by default; with `gunicorn_workers`, the demo is loaded
-    first (`app.py load-demo`) and `gunicorn app:server` serves it.
+    `app.py serve` by default (it fills the store, then runs the production
+    command); with `gunicorn_workers`, the demo is loaded first (`app.py
+    load-demo`) and the production command runs with that many workers.
     """
     with tempfile.TemporaryDirectory(prefix="vigil-browser-") as tmp:
         folder = Path(tmp)
@@ -112,8 +116,8 @@ def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> It
             )
             assert demo.returncode == 0, demo.stderr
             command = [
-                sys.executable, "-m", "gunicorn", "app:server",
-                "--workers", str(gunicorn_workers), "--bind", f"127.0.0.1:{port}",
+                sys.executable, *gunicorn_command(f"127.0.0.1:{port}"),
+                "--workers", str(gunicorn_workers),
             ]  # fmt: skip
         with log.open("wb") as out:
             proc = subprocess.Popen(
