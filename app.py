@@ -20,6 +20,7 @@ from data import open_store
 from data.store import Store
 from live.hub import Hub, open_hub
 from live.routes import mount_websockets
+from serving import mount as mount_serving
 from settings import PROJECT_DIR, Config, load_config
 
 
@@ -42,6 +43,7 @@ def create_app(
     attach(app.server, Runtime(config, store, hub))
     app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
     mount_websockets(app.server)
+    mount_serving(app.server)
     app.layout = frame
     return app
 

@@ -14,6 +14,7 @@ import click
 from commands import cli, config_from
 from commands.load_demo import fill_if_empty
 from data import open_store
+from serving.startup import check_startup
 from settings import PROJECT_DIR
 
 
@@ -24,6 +25,7 @@ from settings import PROJECT_DIR
 def serve(ctx: click.Context, port: int | None, host: str | None) -> None:
     """Serve the dashboard (gunicorn); an empty store is first filled with demo data."""
     config = config_from(ctx, port_number=port, host=host)
+    check_startup(config)
     store = open_store(config)
     try:
         fill_if_empty(store, config)

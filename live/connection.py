@@ -42,10 +42,12 @@ MAX_BACKLOG = 10_000
 STORE_TIMEOUT_SECONDS = 15.0
 STORE_WORKERS = 8
 
+CLOSE_GOING_AWAY = 1001  # the server shuts down (SIGTERM): reconnect to another instance
 CLOSE_IDLE = 1008  # policy violation: no message within the liveness window
 CLOSE_BEHIND = 1013  # try again later: the client fell too far behind
 
 _INCOMING = object()
+_GOING_AWAY = object()
 T = TypeVar("T")
 
 
@@ -135,6 +137,37 @@ class _LockedSocket:
         return getattr(self._sock, name)
 
 
+class OpenConnections:
+    """The connections of one app that are open, so a shutdown can close each with 1001.
+
+    `close_all` only puts a marker in each outbox (a SimpleQueue, safe to use from
+    a signal handler): every connection's own thread sends its close frame.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[Connection] = set()
+        self._closing = False
+
+    def add(self, connection: Connection) -> None:
+        with self._lock:
+            self._open.add(connection)
+            if self._closing:  # opened while the server was already going away
+                connection.go_away()
+
+    def discard(self, connection: Connection) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
+    def close_all(self) -> int:
+        """Ask every open connection (and any opened from now on) to close; how many."""
+        with self._lock:
+            self._closing = True
+            for connection in self._open:
+                connection.go_away()
+            return len(self._open)
+
+
 class Connection:
     """The outbox and send loop of one accepted websocket.
 
@@ -153,8 +186,10 @@ class Connection:
         ws: Any,
         frame_for: Callable[[Message], bytes | None],
         idle_seconds: float | None = None,
+        opened: OpenConnections | None = None,
     ) -> None:
         self.ws = ws
+        self.opened = opened or OpenConnections()
         self.frame_for = frame_for
         self.idle_seconds = idle_seconds
         self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -191,6 +226,10 @@ class Connection:
         """Let updates go straight out: what had to precede them has been sent."""
         self._held = False
 
+    def go_away(self) -> None:
+        """Have the connection's thread close it with 1001: the server is shutting down."""
+        self.outbox.put(_GOING_AWAY)
+
     def send(self, message: Any) -> None:
         self.ws.send(message if isinstance(message, str) else to_json(message))
 
@@ -199,6 +238,7 @@ class Connection:
         the live frames that had to wait."""
         self.release_live()
         deadline = self._deadline()
+        self.opened.add(self)
         try:
             while True:
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -206,6 +246,9 @@ class Connection:
                     item = self.outbox.get(timeout=wait)
                 except queue.Empty:
                     self.close(CLOSE_IDLE, f"no message for {self.idle_seconds:.0f} s")
+                    return
+                if item is _GOING_AWAY:
+                    self.close(CLOSE_GOING_AWAY, "server shutting down")
                     return
                 if self._behind:
                     self.close(CLOSE_BEHIND, f"more than {MAX_BACKLOG} messages behind")
@@ -222,6 +265,8 @@ class Connection:
                     self._queued -= 1
         except (ConnectionClosed, OSError):
             return
+        finally:
+            self.opened.discard(self)
 
     def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed, OSError):

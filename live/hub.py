@@ -158,6 +158,10 @@ class Hub(abc.ABC):
     def close(self) -> None:
         """Stop delivering; release connections."""
 
+    def unreachable(self) -> str | None:
+        """Why the hub cannot carry messages now (readiness checks), or None when it can."""
+        return None
+
     def _route(self, subscription: Subscription, names: Iterable[str], add: bool) -> None:
         with self._lock:
             for name in names:
@@ -310,6 +314,13 @@ class RedisHub(Hub):
                 self._deliver(name, data=item)
         except ValueError:  # another program published something that is not JSON
             log.warning("ignored a message on %s that is not JSON", name)
+
+    def unreachable(self) -> str | None:
+        try:
+            self._redis.ping()
+        except redis.RedisError as exc:
+            return f"Redis did not answer ({exc})"
+        return None
 
     def close(self) -> None:
         self._closed.set()

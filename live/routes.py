@@ -24,7 +24,14 @@ from context import runtime
 from data.entities import KnownIds
 from errors import InvalidInput, VigilError
 from live import battery_feed, channel_requests, explore_requests, geom_requests, machine_feed
-from live.connection import MAX_FRAME_BYTES, Connection, StoreCalls, Wakeup, text_frame
+from live.connection import (
+    MAX_FRAME_BYTES,
+    Connection,
+    OpenConnections,
+    StoreCalls,
+    Wakeup,
+    text_frame,
+)
 from live.hub import Message
 from live.session import Session
 
@@ -50,10 +57,11 @@ def _no_compression() -> None:
 
 @dataclass(frozen=True)
 class _Shared:
-    """Per app: the pool for store calls and the known entity ids."""
+    """Per app: the pool for store calls, the known entity ids and the open sockets."""
 
     calls: StoreCalls
     known: KnownIds
+    opened: OpenConnections
 
 
 def mount_websockets(server: Flask) -> None:
@@ -63,15 +71,21 @@ def mount_websockets(server: Flask) -> None:
         "event_class": Wakeup,
     }
     store = server.extensions["vigil"].store
-    server.extensions[EXTENSION] = _Shared(StoreCalls(), KnownIds(store))
+    server.extensions[EXTENSION] = _Shared(StoreCalls(), KnownIds(store), OpenConnections())
     sock.init_app(server)
+
+
+def close_websockets(server: Flask) -> int:
+    """Close every websocket of `server` with 1001 (going away), and any opened later;
+    returns how many were open. Safe to call from a signal handler."""
+    return server.extensions[EXTENSION].opened.close_all()
 
 
 def _session(
     ws: Any, frame_for: Callable[[Message], bytes | None], idle_seconds: float | None
 ) -> Session:
     shared: _Shared = current_app.extensions[EXTENSION]
-    connection = Connection(ws, frame_for, idle_seconds)
+    connection = Connection(ws, frame_for, idle_seconds, shared.opened)
     return Session(runtime(), connection, shared.calls, shared.known, current_user())
 
 

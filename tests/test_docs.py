@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commands import cli
-from commands.settings_reference import settings_table
+from commands.settings_reference import REFERENCE, configuration_reference, settings_table
 from settings import ENV_PREFIX, PROJECT_DIR, SETTINGS
 
 README = (PROJECT_DIR / "README.md").read_text()
@@ -19,6 +19,12 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 def test_readme_holds_the_current_settings_table() -> None:
     assert settings_table() in README, "run `python app.py settings` and paste it into README.md"
+
+
+def test_the_configuration_reference_is_current() -> None:
+    assert REFERENCE.read_text(encoding="utf-8") == configuration_reference(), (
+        "run `python app.py settings --doc`"
+    )
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
