@@ -17,15 +17,17 @@ from api.schemas import Day, Flag, Number, Time, text
 from data.records import INT64, MAX_TEXT
 from data.records import Field as Column
 
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
 #: Ranges and shapes the domain gives some columns (data/plant.py checks them too).
 RULES: dict[str, dict[str, Any]] = {
     "standard_current": {"gt": 0},
     "standard_voltage": {"gt": 0},
     "capacity_in_amp": {"ge": 0},
     "capacity_kwh": {"ge": 0},
-    "start_time": {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-    "end_time": {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"},
 }
+#: Text columns of a fixed shape: shift times are HH:MM on a 24-hour clock.
+PATTERNS = {"start_time": CLOCK, "end_time": CLOCK}
 _STORED: dict[str, Any] = {
     "text": str,
     "int": int,
@@ -40,7 +42,7 @@ def _written(column: Column) -> Any:
     """The type a request must send for a column (strict: no coercion)."""
     if column.kind == "text":
         required = column.primary or not column.nullable
-        return text(column.length or MAX_TEXT, 1 if required else 0)
+        return text(column.length or MAX_TEXT, 1 if required else 0, PATTERNS.get(column.name))
     if column.kind == "int":
         return int
     return {"float": Number, "bool": Flag, "date": Day, "timestamp": Time}[column.kind]

@@ -37,9 +37,9 @@ Flag = Annotated[bool, Field(strict=True)]
 Id = Annotated[str, Field(strict=True, min_length=1, max_length=64, pattern=r"\S")]
 
 
-def text(most: int, least: int = 0) -> Any:
+def text(most: int, least: int = 0, pattern: str | None = None) -> Any:
     """Text of `least` to `most` characters (`least` 1: not only blanks either)."""
-    pattern = r"\S" if least else None
+    pattern = pattern or (r"\S" if least else None)
     return Annotated[str, Field(strict=True, min_length=least, max_length=most, pattern=pattern)]
 
 
