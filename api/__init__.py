@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
+from api.access import PUBLIC, check, needs
 from api.paging import conditional
 from errors import InvalidInput, NotFound, TooLarge, VigilError
 
@@ -25,9 +26,11 @@ blueprint = Blueprint("api", __name__)
 
 
 @blueprint.before_request
-def _read_body() -> None:
-    """Refuse a body over the limit (413, before reading it) or that is not JSON (400),
-    before any route or schema check runs: a refused request reaches no store."""
+def _admit() -> None:
+    """Check the caller's role (401/403), then refuse a body over the limit (413, before
+    reading it) or that is not JSON (400), before the route's schema check runs: a
+    refused request reaches no store."""
+    check(current_app.view_functions[request.endpoint])
     request.max_content_length = MAX_BODY_BYTES
     if request.method in ("POST", "PUT", "PATCH") and (
         request.content_length or request.headers.get("Transfer-Encoding")
@@ -63,6 +66,7 @@ def _cache_reads(response: Response) -> Response:
 
 
 @blueprint.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@needs(PUBLIC)
 def _no_route(_rest: str) -> None:
     """Anything else under /api/v1 (Dash's page router would answer a GET with a page)."""
     allowed = {

@@ -9,7 +9,7 @@ from flask import Response, request
 from pydantic import BaseModel, Field
 
 from api import blueprint
-from api.access import allow
+from api.access import needs
 from api.paging import page
 from api.schemas import Paged, Query, Time, text
 from api.spec import validate
@@ -91,10 +91,10 @@ class ExportQuery(Query):
 
 
 @blueprint.get("/anomalies")
+@needs("viewer")
 @validate(TAG, 200, AnomalyPage, query=AnomalyQuery, cacheable=True)
 def list_anomalies(query: AnomalyQuery) -> AnomalyPage:
     """The review queue: anomalies matching the filters, in the chosen order."""
-    allow("viewer")
     store = runtime().store
     filters = query.model_dump(exclude={"limit", "cursor"})
 
@@ -106,10 +106,10 @@ def list_anomalies(query: AnomalyQuery) -> AnomalyPage:
 
 
 @blueprint.get("/anomalies/<anomaly_id>")
+@needs("viewer")
 @validate(TAG, 200, AnomalyWithHistory, cacheable=True)
 def get_anomaly(anomaly_id: str) -> AnomalyWithHistory:
     """One anomaly with its label history."""
-    allow("viewer")
     found = runtime().store.anomaly(anomaly_id)
     return AnomalyWithHistory(
         **AnomalyOut.of(found).model_dump(), history=[Event.of(e) for e in found.history]
@@ -117,10 +117,10 @@ def get_anomaly(anomaly_id: str) -> AnomalyWithHistory:
 
 
 @blueprint.get("/labels")
+@needs("viewer")
 @validate("labels", 200, None, query=ExportQuery, cacheable=True)
 def export_labels(query: ExportQuery) -> Response:
     """Labels as a file (CSV or Parquet) to train a detector on or to audit."""
-    allow("viewer")
     history = query.view == "history"
     body = export_bytes(runtime().store, query.format, history)
     kind = "text/csv" if query.format == "csv" else "application/vnd.apache.parquet"

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from api import blueprint
-from api.access import allow
+from api.access import needs
 from api.schemas import Query, Time, text
 from api.spec import validate
 from context import runtime
@@ -75,27 +75,27 @@ class SeriesOut(BaseModel):
 
 
 @blueprint.get("/tables")
+@needs("viewer")
 @validate(TAG, 200, Tables, cacheable=True)
 def list_tables() -> Tables:
     """The tables a user may explore."""
-    allow("viewer")
     return Tables(tables=runtime().store.tables())
 
 
 @blueprint.get("/tables/<table>/columns")
+@needs("viewer")
 @validate(TAG, 200, Columns, cacheable=True)
 def list_columns(table: str) -> Columns:
     """A table's columns with their roles (time, metric, label, id)."""
-    allow("viewer")
     found = runtime().store.columns(table)
     return Columns(table=table, columns=[Column(**c.__dict__) for c in found])
 
 
 @blueprint.get("/tables/<table>/series")
+@needs("viewer")
 @validate(TAG, 200, SeriesOut, query=SeriesQuery, cacheable=True)
 def read_series(table: str, query: SeriesQuery) -> SeriesOut:
     """About `max_points` points per column over a range: raw rows, or M4 picks per bucket."""
-    allow("viewer")
     rt = runtime()
     names = [c.strip() for c in (query.columns or "").split(",") if c.strip()]
     choice = choose(

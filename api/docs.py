@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, send_from_directory
 
 from api import blueprint
+from api.access import PUBLIC, needs
 from api.spec import document
 
 SWAGGER_UI = Path(__file__).with_name("swagger_ui")
@@ -35,6 +36,7 @@ PAGE = """<!doctype html>
 
 
 @blueprint.get("/openapi.json")
+@needs(PUBLIC)
 def openapi() -> Response:
     """The OpenAPI 3 document of every /api/v1 route."""
     return jsonify(document())

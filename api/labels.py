@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api import blueprint
-from api.access import allow
+from api.access import caller, needs
 from api.anomalies import Event
 from api.schemas import Flag, Strict, text
 from api.spec import validate
@@ -47,10 +47,12 @@ class LabelIn(Strict):
         return self
 
 
-def _same_request(event: FeedbackEvent, anomaly_id: str, wanted: dict[str, Any]) -> None:
+def _same_request(event: FeedbackEvent, anomaly_id: str, undo: bool, **wanted: Any) -> None:
     """Conflict when a key's first event is not what this request asks for."""
-    differs = event.anomaly_id != anomaly_id or any(
-        getattr(event, name) != value for name, value in wanted.items()
+    differs = (
+        event.anomaly_id != anomaly_id
+        or (event.reverts is not None) != undo
+        or any(getattr(event, name) != value for name, value in wanted.items())
     )
     if differs:
         raise Conflict(
@@ -60,10 +62,11 @@ def _same_request(event: FeedbackEvent, anomaly_id: str, wanted: dict[str, Any])
 
 
 @blueprint.post("/anomalies/<anomaly_id>/labels")
+@needs("labeller")
 @validate(TAG, 201, Event, json=LabelIn, headers=Key)
 def save(anomaly_id: str, json: LabelIn, headers: Key) -> tuple[Event, int]:
     """Label an anomaly (verify, reject, name its type, comment)."""
-    user = allow("labeller")
+    user = caller()
     given = json.model_dump(include=json.model_fields_set)
     event = save_label(
         runtime().store,
@@ -72,18 +75,18 @@ def save(anomaly_id: str, json: LabelIn, headers: Key) -> tuple[Event, int]:
         idempotency_key=headers.idempotency_key,
         **{name: given.get(name, KEEP) for name in ("verified", "anomaly_type", "comment")},
     )
-    _same_request(event, anomaly_id, {**given, "reverts": None})
+    _same_request(event, anomaly_id, undo=False, **given)
     return Event.of(event), 201
 
 
 @blueprint.post("/anomalies/<anomaly_id>/labels/undo")
+@needs("labeller")
 @validate(TAG, 201, Event, headers=Key)
 def undo(anomaly_id: str, headers: Key) -> tuple[Event, int]:
     """Give the anomaly back the label it had before its latest event."""
-    user = allow("labeller")
+    user = caller()
     event = undo_label(
         runtime().store, anomaly_id, author=user.name, idempotency_key=headers.idempotency_key
     )
-    if event.anomaly_id != anomaly_id or event.reverts is None:
-        _same_request(event, anomaly_id, {"reverts": "an undo"})
+    _same_request(event, anomaly_id, undo=True)
     return Event.of(event), 201

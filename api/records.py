@@ -18,7 +18,7 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api import blueprint
-from api.access import allow
+from api.access import caller, needs
 from api.paging import page
 from api.record_models import changes_model, new_model, row_model
 from api.schemas import Paged, Time, text
@@ -136,7 +136,6 @@ def register(resource: Resource) -> None:
     tag = resource.path
 
     def list_rows(**_: Any) -> Any:
-        allow("viewer")
         query = request.context.query  # type: ignore[attr-defined]
         store = runtime().store
 
@@ -147,63 +146,38 @@ def register(resource: Resource) -> None:
         return listed(items=items, next_cursor=cursor)
 
     def create_row(**_: Any) -> Any:
-        user = allow("admin")
+        user = caller()
         body = request.context.json  # type: ignore[attr-defined]
         return row.model_validate(
             _insert(resource, body.model_dump(exclude_unset=True), user.name)
         ), 201
 
     def read_row(key: str) -> Any:
-        allow("viewer")
         return row.model_validate(_existing(resource, key))
 
     def change_row(key: str) -> Any:
-        allow("admin")
         body = request.context.json  # type: ignore[attr-defined]
         return row.model_validate(_update(resource, key, body.model_dump(exclude_unset=True)))
 
     def delete_row(key: str) -> Any:
-        allow("admin")
         _delete(resource, key)
         return Response(status=204)
 
-    views = [
-        (
-            "GET",
-            base,
-            "list",
-            f"Every {noun}, by {resource.key}, a page at a time.",
-            list_rows,
-            validate(tag, 200, listed, query=Paged, cacheable=True),
-        ),
-        ("POST", base, "create", f"Add a {noun}.", create_row, validate(tag, 201, row, json=new)),
-        (
-            "GET",
-            f"{base}/<key>",
-            "read",
-            f"One {noun}.",
-            read_row,
-            validate(tag, 200, row, cacheable=True),
-        ),
-        (
-            "PATCH",
-            f"{base}/<key>",
-            "change",
-            f"Change some columns of a {noun}.",
-            change_row,
-            validate(tag, 200, row, json=changes),
-        ),
-        (
-            "DELETE",
-            f"{base}/<key>",
-            "delete",
-            f"Remove a {noun}.",
-            delete_row,
-            validate(tag, 204, None),
-        ),
-    ]
-    for method, rule, verb, doc, func, decorate in views:
-        view = decorate(_named(func, f"{verb}_{endpoint}", doc))
+    one = f"{base}/<key>"
+    views = [  # method, rule, verb, role, summary, view, schema
+        ("GET", base, "list", "viewer", f"Every {noun}, by {resource.key}, a page at a time.",
+         list_rows, validate(tag, 200, listed, query=Paged, cacheable=True)),
+        ("POST", base, "create", "admin", f"Add a {noun}.",
+         create_row, validate(tag, 201, row, json=new)),
+        ("GET", one, "read", "viewer", f"One {noun}.",
+         read_row, validate(tag, 200, row, cacheable=True)),
+        ("PATCH", one, "change", "admin", f"Change some columns of a {noun}.",
+         change_row, validate(tag, 200, row, json=changes)),
+        ("DELETE", one, "delete", "admin", f"Remove a {noun}.",
+         delete_row, validate(tag, 204, None)),
+    ]  # fmt: skip
+    for method, rule, verb, role, doc, func, schema in views:
+        view = needs(role)(schema(_named(func, f"{verb}_{endpoint}", doc)))
         blueprint.add_url_rule(rule, f"{verb}_{endpoint}", view, methods=[method])
 
 

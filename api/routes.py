@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify
 
 from api import blueprint, json_body
-from api.access import allow
+from api.access import needs
 from api.ingest import Ingest
 from api.ingest_schemas import Heartbeats, Ingested, Readings
 from api.spec import validate
@@ -26,16 +26,16 @@ def _ingest() -> Ingest:
 
 
 @blueprint.post("/readings")
+@needs("labeller")
 @validate("ingest", 201, Ingested, json=Readings, **_DOCUMENTED_ONLY)
 def post_readings() -> tuple[Response, int]:
     """Machine and battery readings: `{"readings": [{"machine_id": ..., "time": ...}, ...]}`."""
-    allow("labeller")
     return jsonify(_ingest().readings(json_body(), utc_now())), 201
 
 
 @blueprint.post("/heartbeats")
+@needs("labeller")
 @validate("ingest", 201, Ingested, json=Heartbeats, **_DOCUMENTED_ONLY)
 def post_heartbeats() -> tuple[Response, int]:
     """Sensor heartbeats: `{"heartbeats": [{"sensor_id": ..., "time": ..., "payload": ...}]}`."""
-    allow("labeller")
     return jsonify(_ingest().heartbeats(json_body(), utc_now())), 201

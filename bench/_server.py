@@ -376,3 +376,25 @@ def machine_note() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+@contextlib.contextmanager
+def backend_for(name: str, ws: Workspace) -> Iterator[str]:
+    """A backend URL: the workspace's SQLite file, or a PostgreSQL schema dropped after."""
+    from tests.conftest import postgres_schema  # the tests' own
+
+    if name == "sqlite":
+        yield f"sqlite:///{ws.db}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+def print_row(row: dict[str, Any]) -> None:
+    """One measured row as `  backend: how: name figure, ...`."""
+    figures = ", ".join(
+        f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
+        for k, v in row.items()
+        if k not in ("backend", "how")
+    )
+    print(f"  {row['backend']}: {row['how']}: {figures}")

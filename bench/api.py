@@ -19,20 +19,21 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 # The project folder instead of bench/ (whose pages.py would shadow the app's pages/).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench._server import (  # noqa: E402
+from bench._server import (  # noqa: E402 - after the path is set
     Client,
+    backend_for,
     free_port,
     load_demo,
     machine_note,
     percentile,
+    print_row,
     serve,
     verdict,
     workspace,
@@ -41,17 +42,6 @@ from bench._server import (  # noqa: E402
 TARGET_MS = 100.0
 MAX_POINTS = 2000
 COLUMNS = ["current", "voltage"]
-
-
-@contextmanager
-def backend_for(name: str, ws: Any) -> Iterator[str]:
-    from tests.conftest import postgres_schema  # the tests' own: a schema, dropped after
-
-    if name == "sqlite":
-        yield f"sqlite:///{ws.db}"
-        return
-    with postgres_schema() as url:
-        yield url
 
 
 def timed(call: Callable[[], Any], calls: int, warmup: int) -> dict[str, float]:
@@ -128,12 +118,7 @@ def main() -> None:
     for name in args.backends.split(","):
         for row in run_backend(name, args):
             rows.append(row)
-            figures = ", ".join(
-                f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
-                for k, v in row.items()
-                if k not in ("backend", "how")
-            )
-            print(f"  {name}: {row['how']}: {figures}")
+            print_row(row)
     for name in args.backends.split(","):
         server = next(r for r in rows if r["backend"] == name and "server time" in r["how"])
         met = verdict(server["median_ms"] < TARGET_MS)

@@ -211,6 +211,9 @@ def test_every_route_asks_auth_for_its_role(
     assert forbidden.status_code == 403 and "admin" in error(forbidden)["message"]
     add_anomaly(store, "a1")
     assert _label(api, {"verified": True}).status_code == 403
+    # The role is checked before the body is read: no schema hints for the wrong caller.
+    broken = api.post("/api/v1/machines", data="{", content_type="application/json", headers=bearer)
+    assert broken.status_code == 403
     assert tokens[0] == "t0k3n" and store.rows("machines") == []
     assert store.anomaly("a1").history == []
 
@@ -219,3 +222,5 @@ def test_every_route_asks_auth_for_its_role(
 
     monkeypatch.setattr(api_access, "user_for_token", nobody)
     assert api.get("/api/v1/tables").status_code == 401
+    assert api.post("/api/v1/readings", json={"bogus": 1}).status_code == 401
+    assert api.get("/api/v1/openapi.json").status_code == 200  # Swagger UI loads it without one
