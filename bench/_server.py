@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -390,11 +390,19 @@ def backend_for(name: str, ws: Workspace) -> Iterator[str]:
         yield url
 
 
-def print_row(row: dict[str, Any]) -> None:
-    """One measured row as `  backend: how: name figure, ...`."""
-    figures = ", ".join(
-        f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
-        for k, v in row.items()
-        if k not in ("backend", "how")
-    )
-    print(f"  {row['backend']}: {row['how']}: {figures}")
+def run_backends(
+    names: list[str], run: Callable[[str], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """`run(name)`'s measured rows for each backend, each printed as it comes:
+    `  backend: how: name figure, ...`."""
+    rows = []
+    for name in names:
+        for row in run(name):
+            rows.append(row)
+            figures = ", ".join(
+                f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
+                for k, v in row.items()
+                if k not in ("backend", "how")
+            )
+            print(f"  {name}: {row['how']}: {figures}")
+    return rows

@@ -33,7 +33,7 @@ from bench._server import (  # noqa: E402 - after the path is set
     load_demo,
     machine_note,
     percentile,
-    print_row,
+    run_backends,
     serve,
     verdict,
     workspace,
@@ -114,11 +114,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
     print(f"bench/api.py: one day at 1 s, max_points={MAX_POINTS}, {machine_note()}")
-    rows = []
-    for name in args.backends.split(","):
-        for row in run_backend(name, args):
-            rows.append(row)
-            print_row(row)
+    rows = run_backends(args.backends.split(","), lambda name: run_backend(name, args))
     for name in args.backends.split(","):
         server = next(r for r in rows if r["backend"] == name and "server time" in r["how"])
         met = verdict(server["median_ms"] < TARGET_MS)

@@ -38,7 +38,7 @@ from bench._server import (
     free_port,
     load_demo,
     machine_note,
-    print_row,
+    run_backends,
     serve,
     verdict,
     workspace,
@@ -171,11 +171,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     print(f"bench/ingest.py: batches of {BATCH:,} readings, {machine_note()}")
-    rows = []
-    for name in args.backends.split(","):
-        for row in run_backend(name, args):
-            rows.append(row)
-            print_row(row)
+    rows = run_backends(args.backends.split(","), lambda name: run_backend(name, args))
     for name in args.backends.split(","):
         best = max(
             r.get("per_second", 0) for r in rows if r["backend"] == name and "HTTP" in r["how"]
