@@ -13,6 +13,7 @@ import dash
 from dash import html
 
 from api import blueprint as api_blueprint
+from api.docs import docs_blueprint
 from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
@@ -42,6 +43,7 @@ def create_app(
     )
     attach(app.server, Runtime(config, store, hub))
     app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    app.server.register_blueprint(docs_blueprint)
     mount_websockets(app.server)
     mount_serving(app.server)
     app.layout = frame

@@ -48,6 +48,19 @@ class NotFound(VigilError):
     status = 404
 
 
+class Conflict(InvalidInput):
+    """The request clashes with what is stored: a key already taken, a row still in use,
+    an idempotency key already spent on another request."""
+
+    status = 409
+
+
+class Unprocessable(InvalidInput):
+    """The request is well-formed but a field breaks its schema (type, range, length)."""
+
+    status = 422
+
+
 class TooLarge(VigilError):
     """The request is bigger than Vigil accepts (a body, a batch, a frame)."""
 

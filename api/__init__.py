@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
+from api.access import PUBLIC, check, needs
+from api.paging import conditional
 from errors import InvalidInput, NotFound, TooLarge, VigilError
 
 log = logging.getLogger(__name__)
@@ -24,18 +26,25 @@ blueprint = Blueprint("api", __name__)
 
 
 @blueprint.before_request
-def _limit_body() -> None:
+def _admit() -> None:
+    """Check the caller's role (401/403), then refuse a body over the limit (413, before
+    reading it) or that is not JSON (400), before the route's schema check runs: a
+    refused request reaches no store."""
+    check(current_app.view_functions[request.endpoint])
     request.max_content_length = MAX_BODY_BYTES
+    if request.method in ("POST", "PUT", "PATCH") and (
+        request.content_length or request.headers.get("Transfer-Encoding")
+    ):
+        g.api_body = _parse_body()
 
 
-def json_body() -> Any:
-    """The request's JSON document; InvalidInput when it is not JSON."""
+def _parse_body() -> Any:
     if not request.mimetype or request.mimetype != "application/json":
         raise InvalidInput(
             "send the body as JSON with 'Content-Type: application/json'",
             {"body": "not application/json"},
         )
-    data = request.get_data(cache=False)
+    data = request.get_data(cache=True)  # kept for the schema check of the route
     try:
         return request.json_module.loads(data)
     except ValueError as exc:
@@ -44,7 +53,20 @@ def json_body() -> Any:
         ) from None
 
 
+def json_body() -> Any:
+    """The request's JSON document; InvalidInput when it is not JSON."""
+    if "api_body" not in g:
+        g.api_body = _parse_body()
+    return g.api_body
+
+
+@blueprint.after_request
+def _cache_reads(response: Response) -> Response:
+    return conditional(response)
+
+
 @blueprint.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@needs(PUBLIC)
 def _no_route(_rest: str) -> None:
     """Anything else under /api/v1 (Dash's page router would answer a GET with a page)."""
     allowed = {
@@ -89,4 +111,5 @@ def _bug(exc: Exception) -> tuple[Response, int]:
     return error_response(VigilError("internal error; the server log has the details"))
 
 
-from api import routes  # noqa: E402, F401 - registers the routes on the blueprint
+# Each registers its routes on the blueprint.
+from api import anomalies, catalog, docs, labels, records, routes  # noqa: E402, F401

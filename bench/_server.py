@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,3 +376,33 @@ def machine_note() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+@contextlib.contextmanager
+def backend_for(name: str, ws: Workspace) -> Iterator[str]:
+    """A backend URL: the workspace's SQLite file, or a PostgreSQL schema dropped after."""
+    from tests.conftest import postgres_schema  # the tests' own
+
+    if name == "sqlite":
+        yield f"sqlite:///{ws.db}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+def run_backends(
+    names: list[str], run: Callable[[str], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """`run(name)`'s measured rows for each backend, each printed as it comes:
+    `  backend: how: name figure, ...`."""
+    rows = []
+    for name in names:
+        for row in run(name):
+            rows.append(row)
+            figures = ", ".join(
+                f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
+                for k, v in row.items()
+                if k not in ("backend", "how")
+            )
+            print(f"  {name}: {row['how']}: {figures}")
+    return rows

@@ -23,8 +23,6 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,9 +34,11 @@ import pandas as pd
 
 from bench._server import (
     Client,
+    backend_for,
     free_port,
     load_demo,
     machine_note,
+    run_backends,
     serve,
     verdict,
     workspace,
@@ -136,17 +136,6 @@ def store_write(backend: str, seconds: float) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def backend_for(name: str, ws: Any) -> Iterator[str]:
-    from tests.conftest import postgres_schema  # the tests' own: a schema, dropped after
-
-    if name == "sqlite":
-        yield f"sqlite:///{ws.db}"
-        return
-    with postgres_schema() as url:
-        yield url
-
-
 def run_backend(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     with workspace(args.keep) as ws, backend_for(name, ws) as backend:
@@ -182,16 +171,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     print(f"bench/ingest.py: batches of {BATCH:,} readings, {machine_note()}")
-    rows = []
-    for name in args.backends.split(","):
-        for row in run_backend(name, args):
-            rows.append(row)
-            figures = ", ".join(
-                f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
-                for k, v in row.items()
-                if k not in ("backend", "how")
-            )
-            print(f"  {name}: {row['how']}: {figures}")
+    rows = run_backends(args.backends.split(","), lambda name: run_backend(name, args))
     for name in args.backends.split(","):
         best = max(
             r.get("per_second", 0) for r in rows if r["backend"] == name and "HTTP" in r["how"]

@@ -21,7 +21,7 @@ from analytics.machine_state import NO_DATA, Shift, Thresholds, classify, parse_
 from data.feedback import new_event_id
 from data.store import Store
 from data.times import as_utc, utc_now
-from errors import InvalidInput, NotFound
+from errors import Conflict, InvalidInput, NotFound
 
 #: The tables the machine pages edit, and their key column.
 EDITABLE = {"element_types": "type", "machines": "machine_id", "operator_shifts": "shift_id"}
@@ -127,7 +127,7 @@ def delete(store: Store, table: str, key_value: str) -> None:
         raise InvalidInput(f"table '{table}' is not edited here")
     reason = _in_use(store, table, key_value)
     if reason:
-        raise InvalidInput(f"{reason}: change or delete those first")
+        raise Conflict(f"{reason}: change or delete those first")
     store.delete_row(table, {key: key_value})
 
 
