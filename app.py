@@ -13,6 +13,7 @@ import dash
 from dash import html
 
 from api import blueprint as api_blueprint
+from auth.gate import install as install_auth
 from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
@@ -40,6 +41,7 @@ def create_app(
         update_title=None,
     )
     attach(app.server, Runtime(config, store, hub))
+    install_auth(app.server, store, config)
     app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
     mount_websockets(app.server)
     app.layout = frame

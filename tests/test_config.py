@@ -95,7 +95,8 @@ def test_environment_overrides(tmp_path: Path) -> None:
 
 
 def test_port_variable_binds_all_interfaces(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, BASE), env={"PORT": "5000"})
+    secret = "s" * 40
+    config = load_config(write(tmp_path, BASE), env={"PORT": "5000", "VIGIL_SECRET_KEY": secret})
     assert (config.port_number, config.host) == (5000, "0.0.0.0")
 
 
