@@ -42,10 +42,10 @@ def _gate() -> Gate | None:
 
 def request_user() -> User | None:
     """The user of the request being served, None when it carries no valid credentials."""
+    if not has_request_context():
+        return LOCAL_USER
     gate = _gate()
-    if gate is None:
-        return None if has_request_context() else LOCAL_USER
-    return gate.request_user()
+    return None if gate is None else gate.request_user()
 
 
 def current_user() -> User:
