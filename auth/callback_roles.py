@@ -47,11 +47,21 @@ def _ids(items: Any) -> Iterator[str]:
         for item in items:
             yield from _ids(item)
     elif isinstance(items, dict):
-        found = items.get("id")
-        if isinstance(found, dict):
-            found = found.get("type")
-        if isinstance(found, str):
+        found = _name(items.get("id"))
+        if found:
             yield found
+
+
+def _name(value: Any) -> str | None:
+    """An id, a pattern id's "type" (sent as an object, or as its JSON text)."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        value = value.get("type")
+    return value if isinstance(value, str) else None
 
 
 def _output_ids(body: dict[str, Any]) -> Iterator[str]:
@@ -59,13 +69,8 @@ def _output_ids(body: dict[str, Any]) -> Iterator[str]:
     output = body.get("output")
     if isinstance(output, str):
         for part in output.strip(".").split("..."):
-            name = part.rsplit(".", 1)[0]
-            if name.startswith("{"):
-                try:
-                    name = json.loads(name).get("type", "")
-                except (ValueError, AttributeError):
-                    continue
-            yield name
+            if name := _name(part.rsplit(".", 1)[0]):
+                yield name
 
 
 def rule_for(body: Any) -> Rule | None:

@@ -171,7 +171,8 @@ def install(server: Flask, store: Store, config: Config) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
-    server.before_request(_guard)
+    # first: before Dash's own hooks (its first request builds every page's layout)
+    server.before_request_funcs.setdefault(None, []).insert(0, _guard)
     server.after_request(_after)
     server.register_blueprint(pages)
 
