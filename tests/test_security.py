@@ -150,7 +150,7 @@ def body(
         "outputs": [spec(o) for o in outputs],
         "inputs": [spec(i) for i in inputs],
         "state": [spec(s) for s in state],
-        "changedPropIds": [text(inputs[0])],
+        "changedPropIds": [text(next(i for i in inputs if i[2] is not None))],
     }
 
 
@@ -229,10 +229,13 @@ def retry_drafts(site: Site) -> dict[str, Any]:
     )
 
 
+ADMIN_BUTTONS = ("create", "set-role", "disable", "enable", "reset")
+
+
 def admin(button: str, username: str = "lab", role: str = "admin") -> Callable[[Site], dict]:
     def made(site: Site) -> dict[str, Any]:
         return body(
-            [(f"admin-{button}", "n_clicks", 1)],
+            [(f"admin-{b}", "n_clicks", 1 if b == button else None) for b in ADMIN_BUTTONS],
             [
                 ("admin-message", "children"),
                 ("admin-users", "children"),
@@ -673,3 +676,142 @@ def test_failed_logins_are_throttled_per_username_and_per_address(site: Site) ->
                 {"time": event["time"] - timedelta(minutes=2)},
             )
     assert login(site.client(), "target", PASSWORD).status_code == 302
+
+
+# == what is allowed works (so the refusals above are the gate's) =======================
+def test_a_labeller_saves_a_label_and_the_audit_log_says_so(site: Site) -> None:
+    client = site.client("lab")
+    before = len(site.store.anomaly(site.anomaly).history)
+    answer = client.post(
+        "/_dash-update-component", json=save_label(site), headers=csrf_header(client)
+    )
+    assert answer.status_code == 200, answer.text
+    history = site.store.anomaly(site.anomaly).history
+    assert len(history) == before + 1 and history[-1].author == "lab"
+    event = next(e for e in site.accounts.audit(50) if e["action"] == "label-save")
+    assert (event["username"], event["address"]) == ("lab", client.environ_base["REMOTE_ADDR"])
+
+
+def test_a_valid_token_ingests_and_authorizes_a_websocket(site: Site) -> None:
+    headers = {"Authorization": f"Bearer {site.token('lab')}"}
+    answer = post_readings(site.client(), headers)
+    assert answer.status_code == 201 and answer.json["written"] == {"machine_readings": 1}
+    auth = {"auth": headers}
+    assert ws_ask(site, [auth, WS_REQUESTS[0]])[0] == {"authorized": {}}
+    with connect(
+        f"ws://{site.url}/ws/batteries", open_timeout=10, additional_headers=headers
+    ) as ws:
+        assert any(key.startswith("battery:") for key in json.loads(ws.recv(timeout=10)))
+
+
+def test_an_admin_creates_and_disables_a_user_from_the_admin_page(site: Site) -> None:
+    client = site.client("admin")
+    made = client.post(
+        "/_dash-update-component",
+        json=admin("create", "newcomer", "labeller")(site),
+        headers=csrf_header(client),
+    )
+    assert made.status_code == 200 and "admin-password" in made.text
+    password = re.search(r'"children":"([^"]+)","id":"admin-password"', made.text).group(1)
+    assert login(site.client(), "newcomer", password).status_code == 302
+    client.post(
+        "/_dash-update-component",
+        json=admin("disable", "newcomer")(site),
+        headers=csrf_header(client),
+    )
+    assert site.accounts.find("newcomer", fresh=True).disabled
+    assert login(site.client(), "newcomer", password).status_code == 401
+    actions = [(e["username"], e["action"]) for e in site.accounts.audit(20)]
+    assert ("admin", "create") in actions and ("admin", "disable") in actions
+
+
+def test_session_cookies_are_httponly_lax_and_secure_behind_https(site: Site) -> None:
+    client = site.client()
+    answer = login(client, "lab", PASSWORD)
+    cookie = next(c for c in answer.headers.getlist("Set-Cookie") if "vigil_session=" in c)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    https = site.client()
+    https.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"
+    answer = login(https, "lab", PASSWORD)
+    cookies = answer.headers.getlist("Set-Cookie")
+    assert all("Secure" in c for c in cookies) and len(cookies) == 2  # session and CSRF
+
+
+def test_logout_ends_the_session(site: Site) -> None:
+    client = site.client("lab")
+    assert "lab" in client.get("/logout").text
+    answer = client.post("/logout", data={"csrf_token": csrf_of(client, "/logout")})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_a_password_reset_ends_the_old_sessions(site: Site) -> None:
+    site.accounts.create("resetme", PASSWORD, "viewer")
+    client = site.client("resetme")
+    assert client.get("/_dash-layout").status_code == 200
+    site.accounts.change("resetme", password="another long password")
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_a_disabled_users_websocket_is_closed(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auth import accounts
+    from live import connection
+
+    monkeypatch.setattr(connection, "CHECK_SECONDS", 0.3)
+    monkeypatch.setattr(accounts, "CACHE_SECONDS", 0.1)
+    site.accounts.create("leaver", PASSWORD, "labeller")
+    token = site.accounts.issue_token("leaver", days=1)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    with connect(
+        f"ws://{site.url}/live_recent_ws", open_timeout=10, additional_headers=headers
+    ) as ws:
+        ws.recv(timeout=10)  # the snapshot
+        site.accounts.change("leaver", disabled=True)
+        started = time.monotonic()
+        with pytest.raises(Exception) as closed:
+            while time.monotonic() - started < 10:
+                ws.recv(timeout=10)
+    assert getattr(closed.value, "rcvd", None) is not None and closed.value.rcvd.code == 1008
+
+
+def test_a_wrong_password_takes_as_long_for_an_unknown_user(site: Site) -> None:
+    def timed(username: str) -> float:
+        runs = []
+        for _ in range(3):
+            client = site.client()
+            started = time.perf_counter()
+            assert login(client, username, "wrong password, long enough").status_code == 401
+            runs.append(time.perf_counter() - started)
+        return sorted(runs)[1]
+
+    known, unknown = timed("viewer"), timed("no-such-user-at-all")
+    assert 0.5 < known / unknown < 2.0, (known, unknown)
+
+
+def test_the_first_start_makes_an_admin_and_prints_its_password_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path, auth=True, demo_data=False)
+    store = open_store(config)
+    try:
+        create_app(config, store)
+        printed = capsys.readouterr().out
+        password = re.search(r"admin with password\s+(\S+)", printed).group(1)
+        accounts = Accounts(store, "k" * 40)
+        assert accounts.login("admin", password).role == "admin"
+        create_app(config, store)
+        assert "password" not in capsys.readouterr().out
+    finally:
+        store.close()
+
+
+def test_auth_off_is_one_local_admin_and_login_redirects(tmp_path: Path) -> None:
+    config = make_config(tmp_path, demo_data=False)
+    store = open_store(config)
+    try:
+        client = create_app(config, store).server.test_client()
+        assert client.get("/login").status_code == 302
+        assert client.get("/_dash-layout").status_code == 200
+        assert "navbar-user" not in client.get("/_dash-layout").text
+    finally:
+        store.close()
