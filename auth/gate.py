@@ -133,13 +133,20 @@ class Gate:
         account = self.accounts.active(user.name)
         return account is not None and account.role == user.role
 
-    def audit(self, action: str, detail: str = "", username: str | None = None) -> None:
-        """One audit event for this request: who (the user unless named), when, from where."""
+    def audit(
+        self,
+        action: str,
+        detail: str = "",
+        username: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """One audit event: who (the request's user unless named), when, from where (the
+        request's address unless named: a websocket's store thread has no request)."""
         if self.accounts is None:
             return
         who = username or getattr(g.get("vigil_user"), "name", None) or "-"
         try:
-            self.accounts.record(action, who, client_address(), detail)
+            self.accounts.record(action, who, address or client_address(), detail)
         except VigilError:
             log.exception("audit event %s of %s not stored", action, who)
 

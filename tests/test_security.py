@@ -697,7 +697,12 @@ def test_a_valid_token_ingests_and_authorizes_a_websocket(site: Site) -> None:
     answer = post_readings(site.client(), headers)
     assert answer.status_code == 201 and answer.json["written"] == {"machine_readings": 1}
     auth = {"auth": headers}
-    assert ws_ask(site, [auth, WS_REQUESTS[0]])[0] == {"authorized": {}}
+    save = {**WS_REQUESTS[4], "anomaly_id": site.anomaly}
+    authorized, saved = ws_ask(site, [auth, save])
+    assert authorized == {"authorized": {}} and saved["data"]["author"] == "lab"
+    event = site.accounts.audit(1)[0]
+    assert (event["action"], event["username"]) == ("label-save", "lab")
+    assert saved["data"]["event_id"] in event["detail"]
     with connect(
         f"ws://{site.url}/ws/batteries", open_timeout=10, additional_headers=headers
     ) as ws:
