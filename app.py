@@ -14,6 +14,7 @@ from dash import html
 
 from api import blueprint as api_blueprint
 from auth.gate import install as install_auth
+from auth.gate import prime_pages
 from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
@@ -45,6 +46,7 @@ def create_app(
     app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
     mount_websockets(app.server)
     app.layout = frame
+    prime_pages(app.server)
     return app
 
 

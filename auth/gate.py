@@ -184,6 +184,20 @@ def install(server: Flask, store: Store, config: Config) -> None:
     server.register_blueprint(pages)
 
 
+def prime_pages(server: Flask) -> None:
+    """Run Dash's first-request hooks now, as the local user. Dash builds its validation
+    layout (every page's layout) on the first request it sees; with accounts on that
+    may be a visitor without a session (the login page), whose layouts would lack
+    what only a user sees, and the callbacks of those ids would then be refused."""
+    if server.extensions[EXTENSION].off:
+        return
+    with server.test_request_context("/"):
+        g.vigil_user = LOCAL_USER
+        for hook in server.before_request_funcs.get(None, []):
+            if hook is not _guard:
+                hook()
+
+
 def _refusal(exc: VigilError) -> Response:
     body = exc.to_dict()
     if isinstance(exc, Unauthorized):
