@@ -18,7 +18,7 @@ import logging
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import (
     Blueprint,
@@ -211,7 +211,7 @@ def _is_page_request() -> bool:
     return (
         request.method == "GET"
         and not request.path.startswith(MACHINE_PREFIXES)
-        and request.headers.get("Upgrade", "").lower() != "websocket"
+        and not _is_socket()
     )
 
 
@@ -232,6 +232,9 @@ def _guard() -> Response | None:
         return _refusal(Unauthorized("Unauthorized"))
     if g.vigil_by_cookie and request.method not in SAFE_METHODS and not _csrf_ok():
         return _refusal(Forbidden("the request lacks this session's CSRF token: reload the page"))
+    if g.vigil_by_cookie and _is_socket() and not _same_origin():
+        # a websocket handshake carries no CSRF token: another site's page could open one
+        return _refusal(Forbidden("a websocket from another site cannot use this session"))
     if path == "/_dash-update-component":
         rule = callback_roles.rule_for(request.get_json(silent=True))
         if rule is not None:
@@ -242,6 +245,17 @@ def _guard() -> Response | None:
                 return _refusal(exc)
             g.vigil_audit = rule.action
     return None
+
+
+def _is_socket() -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def _same_origin() -> bool:
+    """Whether the request's Origin (browsers always send one with a websocket) names
+    this host; programs that send none are not browsers carrying someone's cookie."""
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 def _csrf_ok() -> bool:

@@ -467,6 +467,26 @@ def test_bad_tokens_in_the_handshake_header_are_refused(site: Site, make: Callab
     assert refused.value.response.status_code == 401
 
 
+def test_another_sites_websocket_cannot_use_the_session(site: Site) -> None:
+    cookie = site.client("admin").get_cookie("vigil_session").value
+    headers = {"Cookie": f"vigil_session={cookie}"}
+    with unchanged(site), pytest.raises(InvalidStatus) as refused:
+        connect(
+            f"ws://{site.url}/live_recent_ws",
+            open_timeout=10,
+            additional_headers=headers,
+            origin="http://evil.example",
+        )
+    assert refused.value.response.status_code == 403
+    with connect(
+        f"ws://{site.url}/live_recent_ws",
+        open_timeout=10,
+        additional_headers=headers,
+        origin=f"http://{site.url}",
+    ) as ws:
+        assert "live_recent" in json.loads(ws.recv(timeout=10))
+
+
 def test_a_tampered_session_cookie_is_no_session(site: Site) -> None:
     client = site.client("admin")
     cookie = client.get_cookie("vigil_session").value
