@@ -26,15 +26,18 @@ def _account() -> list:
 
 
 def navbar() -> dbc.Navbar:
-    """Links to the pages the user's role may open (a page's `min_role`; default viewer)."""
+    """Links to the pages the user's role may open (a page's `min_role`; default viewer);
+    with `auth: false` none of the pages about accounts (`needs_accounts`)."""
     user = request_user()
     level = ROLES.index(user.role) if user else -1
+    accounts = has_request_context() and not gate().off
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
         if page.get("nav", True)
         and page["path"] != "/404"
         and ROLES.index(page.get("min_role", "viewer")) <= level
+        and (accounts or not page.get("needs_accounts"))
     ]
     return dbc.Navbar(
         dbc.Container(

@@ -21,7 +21,9 @@ from auth.passwords import random_password
 from components.alerts import error_alert
 from errors import Forbidden, InvalidInput, VigilError
 
-dash.register_page(__name__, path="/admin", name="Admin", order=9, min_role="admin")
+dash.register_page(
+    __name__, path="/admin", name="Admin", order=9, min_role="admin", needs_accounts=True
+)
 
 AUDIT_ROWS = 200
 

@@ -806,6 +806,7 @@ def test_auth_off_is_one_local_admin_and_login_redirects(tmp_path: Path) -> None
         client = create_app(config, store).server.test_client()
         assert client.get("/login").status_code == 302
         assert client.get("/_dash-layout").status_code == 200
-        assert "navbar-user" not in client.get("/_dash-layout").text
+        layout = client.get("/_dash-layout").text
+        assert "navbar-user" not in layout and '"/admin"' not in layout  # no accounts to manage
     finally:
         store.close()
