@@ -54,7 +54,6 @@ OPEN_SOCKETS = frozenset({"/ws"})
 CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 SESSION_HOURS = 12
-MAX_PASSWORD_FIELD = passwords.MAX_PASSWORD
 #: The one answer to a wrong password, an unknown or disabled user alike.
 INVALID_LOGIN = "invalid username or password"
 THROTTLED = "too many failed logins: wait a minute and try again"
@@ -371,7 +370,7 @@ def login() -> Any:
         current.audit("login-throttled", "", username=username)
         return _page("login", 429, message=THROTTLED, next=target, username=shown)
     account: Account | None = None
-    if len(username) <= MAX_USERNAME and len(password) <= MAX_PASSWORD_FIELD:
+    if len(username) <= MAX_USERNAME and len(password) <= passwords.MAX_PASSWORD:
         account = current.accounts.login(username, password)
     else:
         passwords.verify(None, "")  # the same cost as any other refusal

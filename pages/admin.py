@@ -12,7 +12,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 from auth import ROLES, current_user, request_user, require
 from auth.accounts import Accounts
@@ -72,48 +72,44 @@ def _audit_table(accounts: Accounts) -> dbc.Table:
 
 
 def layout(**_query: Any) -> html.Div:
+    """The page; for anyone but an admin (and with `auth: false`) a refusal, with the
+    controls hidden and empty: Dash's validation layout must know every id."""
     try:
-        user = request_user()  # None while Dash builds its validation layout
+        user = request_user()
         if user is None or user.role != "admin":
             raise Forbidden("this page needs the admin role")
         accounts = _accounts()
     except (Forbidden, InvalidInput) as exc:
-        return html.Div([html.H3("Admin"), error_alert(exc, id="admin-refused")])
+        refused = error_alert(exc, id="admin-refused")
+        return html.Div([html.H3("Admin"), refused, html.Div(_controls(), hidden=True)])
+    return html.Div([html.H3("Admin"), *_controls(_users_table(accounts), _audit_table(accounts))])
+
+
+def _controls(users: Any = None, audit: Any = None) -> list:
     roles = [{"label": r, "value": r} for r in ROLES]
-    return html.Div(
-        [
-            html.H3("Admin"),
-            html.H5("Users", className="mt-3"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Input(id="admin-username", placeholder="username", maxlength=64),
-                        md=3,
-                    ),
-                    dbc.Col(dbc.Select(id="admin-role", options=roles, value="viewer"), md=2),
-                    dbc.Col(
-                        [
-                            dbc.Button("Create user", id="admin-create", className="me-2"),
-                            dbc.Button("Set role", id="admin-set-role", className="me-2"),
-                            dbc.Button(
-                                "Disable", id="admin-disable", color="warning", className="me-2"
-                            ),
-                            dbc.Button("Enable", id="admin-enable", className="me-2"),
-                            dbc.Button("Reset password", id="admin-reset", color="danger"),
-                        ],
-                        md=7,
-                    ),
-                ],
-                className="g-2 mb-2",
-            ),
-            html.Div(id="admin-message"),
-            html.Div(_users_table(accounts), id="admin-users"),
-            html.H5("Audit log", className="mt-4"),
-            html.P(f"The latest {AUDIT_ROWS} events.", className="text-muted small"),
-            html.Div(_audit_table(accounts), id="admin-audit"),
-            dcc.Store(id="admin-done"),
-        ]
-    )
+    buttons = [
+        dbc.Button("Create user", id="admin-create", className="me-2"),
+        dbc.Button("Set role", id="admin-set-role", className="me-2"),
+        dbc.Button("Disable", id="admin-disable", color="warning", className="me-2"),
+        dbc.Button("Enable", id="admin-enable", className="me-2"),
+        dbc.Button("Reset password", id="admin-reset", color="danger"),
+    ]
+    return [
+        html.H5("Users", className="mt-3"),
+        dbc.Row(
+            [
+                dbc.Col(dbc.Input(id="admin-username", placeholder="username", maxlength=64), md=3),
+                dbc.Col(dbc.Select(id="admin-role", options=roles, value="viewer"), md=2),
+                dbc.Col(buttons, md=7),
+            ],
+            className="g-2 mb-2",
+        ),
+        html.Div(id="admin-message"),
+        html.Div(users, id="admin-users"),
+        html.H5("Audit log", className="mt-4"),
+        html.P(f"The latest {AUDIT_ROWS} events.", className="text-muted small"),
+        html.Div(audit, id="admin-audit"),
+    ]
 
 
 def act(action: str, username: Any, role: Any, by: str) -> Any:
