@@ -762,9 +762,9 @@ def test_a_disabled_users_websocket_is_closed(site: Site, monkeypatch: pytest.Mo
         ws.recv(timeout=10)  # the snapshot
         site.accounts.change("leaver", disabled=True)
         started = time.monotonic()
-        with pytest.raises(Exception) as closed:
-            while time.monotonic() - started < 10:
-                ws.recv(timeout=10)
+        with pytest.raises(Exception) as closed:  # the README promises 30 s
+            while time.monotonic() - started < 30:
+                ws.recv(timeout=30)
     assert getattr(closed.value, "rcvd", None) is not None and closed.value.rcvd.code == 1008
 
 
