@@ -14,6 +14,8 @@ from dash import html
 
 from api import blueprint as api_blueprint
 from api.docs import docs_blueprint
+from auth.gate import install as install_auth
+from auth.gate import prime_pages
 from components.label_drafts import drafts_frame
 from components.navbar import navbar
 from context import Runtime, attach
@@ -42,11 +44,13 @@ def create_app(
         update_title=None,
     )
     attach(app.server, Runtime(config, store, hub))
+    install_auth(app.server, store, config)
     app.server.register_blueprint(api_blueprint, url_prefix="/api/v1")
     app.server.register_blueprint(docs_blueprint)
     mount_websockets(app.server)
     mount_serving(app.server)
     app.layout = frame
+    prime_pages(app.server)
     return app
 
 

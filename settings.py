@@ -8,6 +8,7 @@ the environment for a setting.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import zoneinfo
@@ -39,6 +40,8 @@ class Setting:
     help: str
     check: Callable[[Any], str | None] | None = None
     item_type: type | None = None  # for list settings
+    #: Only from the environment (VIGIL_<NAME>): a secret never sits in config.json.
+    env_only: bool = False
 
     def describe_type(self) -> str:
         """The expected type as an error message says it: 'an integer', 'a list of str'."""
@@ -279,6 +282,23 @@ SETTINGS: tuple[Setting, ...] = (
         "updates stay inside this process, so run a single process (seed 003).",
         _redis_url,
     ),
+    Setting(
+        "auth",
+        bool,
+        True,
+        "Accounts, roles and tokens. false: no logins, every request is one local "
+        "admin; refused unless host is a loopback address.",
+    ),
+    Setting(
+        "secret_key",
+        str,
+        "",
+        "Signs session cookies and bearer tokens; only from the environment. Required "
+        "when host is not a loopback address; otherwise a random key is kept in the "
+        "instance folder.",
+        lambda v: None if v == "" or len(v) >= 32 else "at least 32 characters",
+        env_only=True,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -324,9 +344,8 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     """Return value if it matches the setting's type, else raise naming the key."""
 
     def fail(expected: str) -> ConfigError:
-        return ConfigError(
-            f"{origin}: key '{setting.name}' must be {expected}, got {json.dumps(value)}"
-        )
+        shown = "a value not shown" if setting.env_only else json.dumps(value)
+        return ConfigError(f"{origin}: key '{setting.name}' must be {expected}, got {shown}")
 
     ok: bool
     if setting.type is bool:
@@ -367,6 +386,37 @@ def _resolve_sqlite_path(url: str, base: Path) -> str:
     return prefix + str((base / path).resolve())
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def production(config: Mapping[str, Any]) -> bool:
+    """Production mode: Vigil binds an address other machines can reach."""
+    return not is_loopback(config["host"])
+
+
+def _check_production(values: Mapping[str, Any], path: Path) -> None:
+    """On a reachable address accounts stay on and the signing key is the operator's."""
+    if not production(values):
+        return
+    where = f"{path}: host {values['host']} is not a loopback address"
+    if not values["auth"]:
+        raise ConfigError(
+            f"{where}, so key 'auth' cannot be false: 'auth: false' is for one local user"
+        )
+    if not values["secret_key"]:
+        raise ConfigError(
+            f"{where}, so key 'secret_key' is required: set {ENV_PREFIX}SECRET_KEY "
+            "to a long random string (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
 def load_config(
     path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -395,6 +445,11 @@ def load_config(
         if key not in _BY_NAME:
             known = ", ".join(sorted(_BY_NAME))
             raise ConfigError(f"{path}: unknown key '{key}' (known keys: {known})")
+        if _BY_NAME[key].env_only:
+            raise ConfigError(
+                f"{path}: key '{key}' is a secret: set it in the environment as "
+                f"{ENV_PREFIX}{key.upper()}, never in the config file"
+            )
         values[key] = _coerce(_BY_NAME[key], value, str(path))
 
     for setting in SETTINGS:
@@ -422,6 +477,7 @@ def load_config(
     for rule in RULES:
         if message := rule.broken(values):
             raise ConfigError(f"{path}: {message}")
+    _check_production(values, path)
     values["backend"] = _resolve_sqlite_path(values["backend"], path.parent.resolve())
     config = Config(values)
     config.source = str(path)

@@ -1,20 +1,29 @@
 """Who is asking: the one place pages, API routes and websockets learn the user.
 
 Every state-changing entry point calls `require(role)` (reads call
-`current_user()`), so accounts, sessions and bearer tokens plug in here and
-nowhere else. Until they do, every request is the single local user.
+`current_user()`); the app's Gate (auth/gate.py, installed by `create_app`)
+answers from the request's session cookie or bearer token. With `auth: false`
+every request is the single local user. Outside a request (the CLI, a test
+calling a function directly) the caller is that local user too: only code run
+on this machine gets there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from flask import current_app, has_app_context, has_request_context
 
 from errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from auth.gate import Gate
 
 Role = Literal["viewer", "labeller", "admin"]
 #: Each role may do everything the roles before it may.
 ROLES: tuple[Role, ...] = ("viewer", "labeller", "admin")
+EXTENSION = "vigil-auth"
 
 
 @dataclass(frozen=True)
@@ -23,14 +32,28 @@ class User:
     role: Role
 
 
+#: The one user of `auth: false` (and of the CLI).
 LOCAL_USER = User("analyst", "admin")
-#: No accounts yet (issue 7 makes this a setting, refused on a non-loopback address).
-AUTH_OFF = True
+
+
+def _gate() -> Gate | None:
+    return current_app.extensions.get(EXTENSION) if has_app_context() else None
+
+
+def request_user() -> User | None:
+    """The user of the request being served, None when it carries no valid credentials."""
+    if not has_request_context():
+        return LOCAL_USER
+    gate = _gate()
+    return None if gate is None else gate.request_user()
 
 
 def current_user() -> User:
-    """The user of the request being served."""
-    return LOCAL_USER
+    """The user of the request being served; Unauthorized when there is none."""
+    user = request_user()
+    if user is None:
+        raise Unauthorized("Unauthorized: log in first")
+    return user
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -43,17 +66,16 @@ def bearer_token(header: str | None) -> str | None:
 
 def user_for_token(token: str | None) -> User:
     """The user a bearer token stands for (the ingest API's `Authorization` header, seed
-    001's websocket `auth` message); Unauthorized when it stands for no one.
-
-    Until accounts arrive (issue 7) auth is off: there is one local user and every
-    request is theirs, token or not; with auth on no token is valid yet. Issue 7
-    plugs in here: with auth on, verify the signed, expiring token (PyJWT), refuse
-    a revoked one, and return its user; callers already turn Unauthorized into
-    HTTP 401 and into `{"error": {"message": "Unauthorized", "code": 4401}}`.
+    001's websocket `auth` message); Unauthorized for a missing, forged, expired or
+    revoked token. Callers turn Unauthorized into HTTP 401 and into
+    `{"error": {"message": "Unauthorized", "code": 4401}}`.
     """
-    if AUTH_OFF:
+    gate = _gate()
+    if gate is None:
+        if has_request_context():
+            raise Unauthorized("Unauthorized")
         return LOCAL_USER
-    raise Unauthorized("Unauthorized")
+    return gate.token_user(token)
 
 
 def require(role: Role, user: User | None = None) -> User:

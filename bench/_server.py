@@ -46,7 +46,7 @@ class Workspace:
         return self.root / "vigil.db"
 
     def write_config(self, port: int, **extra: Any) -> Path:
-        settings = {"backend": "sqlite:///vigil.db", "port_number": port, **extra}
+        settings = {"backend": "sqlite:///vigil.db", "port_number": port, "auth": False, **extra}
         self.config.write_text(json.dumps(settings, indent=2), encoding="utf-8")
         return self.config
 

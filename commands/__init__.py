@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from errors import VigilError
 from settings import Config, load_config
+
+if TYPE_CHECKING:
+    from auth.accounts import Accounts
 
 
 class VigilGroup(click.Group):
@@ -48,6 +54,33 @@ def config_from(ctx: click.Context, **overrides: object) -> Config:
     """The validated config for this invocation, with CLI flags on top."""
     path = (ctx.find_root().obj or {}).get("config_path")
     return load_config(path, overrides={k: v for k, v in overrides.items() if v is not None})
+
+
+@contextmanager
+def accounts_from(ctx: click.Context) -> Iterator[Accounts]:
+    """The accounts of the configured store, signing tokens with the server's key."""
+    from auth.accounts import Accounts
+    from auth.secret import secret_key
+    from data import open_store
+
+    config = config_from(ctx)
+    store = open_store(config)
+    try:
+        store.create_schema()
+        yield Accounts(store, secret_key(config))
+    finally:
+        store.close()
+
+
+def new_password(random: bool) -> str:
+    """A password typed twice (hidden), or with `random` a random one printed once."""
+    from auth.passwords import random_password
+
+    if random:
+        password = random_password()
+        click.echo(f"Password (shown this once): {password}")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 for _module in pkgutil.iter_modules(__path__):

@@ -46,11 +46,13 @@ BIGQUERY_KINDS: dict[str, Kind] = {
 class BigQueryRecords:
     """The records API of one BigQuery store."""
 
-    def __init__(self, store: BigQueryStore) -> None:
+    def __init__(self, store: BigQueryStore, accounts: bool = False) -> None:
         self.store = store
+        #: Reaches the account tables, and only them (Store.accounts()).
+        self.accounts = accounts
 
     def _fields(self, table: str) -> list[Field]:
-        info = self.store._info(table)  # NotFound for a table the catalog lacks
+        info = self.store._info(table, self.accounts)  # NotFound: a table the catalog lacks
 
         def catalog() -> list[Field]:
             return [

@@ -376,9 +376,14 @@ class BigQueryStore(Store):
             self._refresh_catalog()  # a table created since the last look is found
         return name in self._names
 
-    def _info(self, name: str) -> _TableInfo:
-        """The schema of a user-visible table; NotFound before any query otherwise."""
-        if not isinstance(name, str) or name in HIDDEN_TABLES or not self._known(name):
+    def _info(self, name: str, accounts: bool = False) -> _TableInfo:
+        """The schema of a user-visible table (with `accounts`: of an account table only);
+        NotFound before any query otherwise."""
+        if not isinstance(name, str) or not self._known(name):
+            raise NotFound(f"unknown table '{name}'")
+        if (name in readpath.ACCOUNT_TABLES) != accounts or (
+            name in HIDDEN_TABLES and not accounts
+        ):
             raise NotFound(f"unknown table '{name}'")
         info = self._infos.get(name)
         if info is None:
@@ -1098,6 +1103,11 @@ class BigQueryStore(Store):
         from data.bigquery_records import BigQueryRecords
 
         return BigQueryRecords(self)
+
+    def accounts(self) -> BigQueryRecords:
+        from data.bigquery_records import BigQueryRecords
+
+        return BigQueryRecords(self, accounts=True)
 
     def _health(self) -> BigQueryHealth:
         from data.bigquery_health import BigQueryHealth

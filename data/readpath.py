@@ -43,8 +43,11 @@ Kind = Literal["time", "bool", "number", "text"]
 #: The status an anomaly's latest label gives it.
 STATUS_OF: dict[bool | None, Status] = {True: "verified", False: "rejected", None: "unlabelled"}
 Points = dict[str, tuple[np.ndarray, np.ndarray]]
+#: Accounts: reached only through `Store.accounts()` (auth/), never by a table name
+#: from a request.
+ACCOUNT_TABLES = frozenset({"users", "api_tokens", "audit_log"})
 #: Vigil's bookkeeping tables: never offered for exploring.
-HIDDEN_TABLES = frozenset(
+HIDDEN_TABLES = ACCOUNT_TABLES | frozenset(
     {
         "anomaly_feedback",
         "alembic_version",

@@ -257,6 +257,44 @@ heartbeat_bins = Table(
     sqlite_with_rowid=False,
 )
 
+# Accounts (auth/): reached only through `Store.accounts()`, never explored or listed.
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer, labeller or admin
+    Column("created", Time, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+
+# Bearer tokens: the JWT carries its id (`jti`); a revoked one stays here, refused.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("created", Time, nullable=False),
+    Column("expires", Time, nullable=False),
+    Column("revoked", Time),
+    Column("note", String(200)),
+)
+
+# Logins, label saves and admin actions: who, when, from where. Failed logins also
+# count towards the rate limit (by username and by address, over the last minute).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("time", Time, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("detail", String(2000)),
+    Index("ix_audit_log_action_username_time", "action", "username", "time"),
+    Index("ix_audit_log_action_address_time", "action", "address", "time"),
+)
+
 #: Tables holding time series of one entity each, and the column naming it.
 ENTITY_COLUMNS = {
     "machine_readings": "machine_id",

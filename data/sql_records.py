@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 class SQLRecords:
     """The records API of one SQL store."""
 
-    def __init__(self, store: SQLStore) -> None:
+    def __init__(self, store: SQLStore, accounts: bool = False) -> None:
         self.store = store
+        #: Reaches the account tables, and only them (Store.accounts()).
+        self.accounts = accounts
 
     def _fields(self, tbl: Table) -> list[Field]:
         return records.fields_for(tbl.name, lambda: records.fields_of(tbl))
@@ -50,7 +52,7 @@ class SQLRecords:
         order_by: Sequence[str] | None,
         limit: int,
     ) -> list[dict[str, Any]]:
-        tbl = self.store._table(table)
+        tbl = self.store._table(table, self.accounts)
         fields = self._fields(tbl)
         chosen = records.clean_where(table, fields, where)
         order = records.clean_order(table, fields, order_by)
@@ -66,7 +68,7 @@ class SQLRecords:
         return [records.stored(fields, r._mapping) for r in found]
 
     def insert(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        tbl = self.store._table(table)
+        tbl = self.store._table(table, self.accounts)
         fields = self._fields(tbl)
         row = records.clean_values(table, fields, values)
         key = {n: row[n] for n in records.primary_key(table, fields)}
@@ -84,7 +86,7 @@ class SQLRecords:
     def update(
         self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
     ) -> dict[str, Any]:
-        tbl = self.store._table(table)
+        tbl = self.store._table(table, self.accounts)
         fields = self._fields(tbl)
         key = records.clean_key(table, fields, key)
         changes = records.clean_changes(table, fields, values)
@@ -105,7 +107,7 @@ class SQLRecords:
         return records.stored(fields, found._mapping)
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
-        tbl = self.store._table(table)
+        tbl = self.store._table(table, self.accounts)
         fields = self._fields(tbl)
         key = records.clean_key(table, fields, key)
         with self.store._connect(write=True) as conn:

@@ -42,7 +42,7 @@ from data import migrate, readpath, schema, sql_bulk, sql_health
 from data.feedback import check_feedback
 from data.health import SensorHealth
 from data.m4 import m4_query, unfold
-from data.readpath import FILL_MARKERS, HIDDEN_TABLES
+from data.readpath import ACCOUNT_TABLES, FILL_MARKERS, HIDDEN_TABLES
 from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
 from data.sql_values import arrays, number_arrays
@@ -132,6 +132,7 @@ class SQLStore(Store):
             )
         self.rollups = SQLRollups(self)
         self._records_api = SQLRecords(self)
+        self._accounts_api = SQLRecords(self, accounts=True)
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
         self._names: frozenset[str] = frozenset()
@@ -164,8 +165,11 @@ class SQLStore(Store):
             self._refresh_catalog()  # a table created since the last look is found
         return name in self._names
 
-    def _table(self, name: str) -> Table:
-        if not isinstance(name, str) or not self._known(name) or name in HIDDEN_TABLES:
+    def _table(self, name: str, accounts: bool = False) -> Table:
+        """A table a request may name, or with `accounts` one of the account tables only."""
+        if not isinstance(name, str) or not self._known(name):
+            raise NotFound(f"unknown table '{name}'")
+        if (name in ACCOUNT_TABLES) != accounts or (name in HIDDEN_TABLES and not accounts):
             raise NotFound(f"unknown table '{name}'")
         table = self._tables.get(name)
         if table is None:
@@ -483,6 +487,9 @@ class SQLStore(Store):
 
     def insert_row(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
         return self._records_api.insert(table, values)
+
+    def accounts(self) -> SQLRecords:
+        return self._accounts_api
 
     def update_row(
         self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]

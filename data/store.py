@@ -11,7 +11,7 @@ import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pandas as pd
 from sqlalchemy import Table
@@ -27,6 +27,26 @@ STATUSES: tuple[Status, ...] = ("unlabelled", "verified", "rejected")
 #: Orders of the review queue: by start (newest first, oldest first) or by score.
 Sort = Literal["newest", "oldest", "highest", "lowest"]
 SORTS: tuple[Sort, ...] = ("newest", "oldest", "highest", "lowest")
+
+
+class Records(Protocol):
+    """Row-by-row reads and writes of tables with a primary key (data/records.py)."""
+
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None,
+        order_by: Sequence[str] | None,
+        limit: int,
+    ) -> list[dict[str, Any]]: ...
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def update(
+        self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def delete(self, table: str, key: Mapping[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -261,6 +281,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
         """Remove the row named by its whole primary key; NotFound when there is none."""
+
+    @abc.abstractmethod
+    def accounts(self) -> Records:
+        """The records API (the same checks) over the account tables of auth/ (users,
+        api_tokens, audit_log), which `tables()`, the reads and `rows()` never reach."""
 
     # -- sensor health (data/health.py) ------------------------------------------
     @abc.abstractmethod

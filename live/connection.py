@@ -44,6 +44,9 @@ STORE_WORKERS = 8
 
 CLOSE_GOING_AWAY = 1001  # the server shuts down (SIGTERM): reconnect to another instance
 CLOSE_IDLE = 1008  # policy violation: no message within the liveness window
+CLOSE_REVOKED = 1008  # policy violation too: the user was disabled or their role changed
+#: How often an open connection asks whether its user may still keep it.
+CHECK_SECONDS = 20.0
 CLOSE_BEHIND = 1013  # try again later: the client fell too far behind
 
 _INCOMING = object()
@@ -187,11 +190,14 @@ class Connection:
         frame_for: Callable[[Message], bytes | None],
         idle_seconds: float | None = None,
         opened: OpenConnections | None = None,
+        allowed: Callable[[], bool] | None = None,
     ) -> None:
         self.ws = ws
         self.opened = opened or OpenConnections()
         self.frame_for = frame_for
         self.idle_seconds = idle_seconds
+        #: Asked every CHECK_SECONDS; False closes the connection (a disabled user's).
+        self.allowed = allowed
         self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._write = threading.Lock()
         self._state = threading.Lock()
@@ -238,18 +244,30 @@ class Connection:
         the live frames that had to wait."""
         self.release_live()
         deadline = self._deadline()
+        check = time.monotonic() + CHECK_SECONDS
         self.opened.add(self)
         try:
             while True:
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if self.allowed is not None:
+                    wait = min(wait if wait is not None else CHECK_SECONDS, CHECK_SECONDS)
                 try:
                     item = self.outbox.get(timeout=wait)
                 except queue.Empty:
-                    self.close(CLOSE_IDLE, f"no message for {self.idle_seconds:.0f} s")
-                    return
+                    item = None
                 if item is _GOING_AWAY:
                     self.close(CLOSE_GOING_AWAY, "server shutting down")
                     return
+                if self.allowed is not None and time.monotonic() >= check:
+                    check = time.monotonic() + CHECK_SECONDS
+                    if not self._still_allowed():
+                        self.close(CLOSE_REVOKED, "the account was disabled or changed")
+                        return
+                if item is None:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        self.close(CLOSE_IDLE, f"no message for {self.idle_seconds:.0f} s")
+                        return
+                    continue
                 if self._behind:
                     self.close(CLOSE_BEHIND, f"more than {MAX_BACKLOG} messages behind")
                     return
@@ -267,6 +285,13 @@ class Connection:
             return
         finally:
             self.opened.discard(self)
+
+    def _still_allowed(self) -> bool:
+        try:
+            return bool(self.allowed and self.allowed())
+        except Exception:  # the store cannot say now: keep the connection, ask again later
+            log.warning("could not check a websocket's user", exc_info=True)
+            return True
 
     def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed, OSError):

@@ -18,6 +18,7 @@ import numpy as np
 
 from analytics.scaling import scale
 from auth import require
+from auth.gate import client_address, gate
 from data.labels import KEEP, save_label
 from data.store import STATUSES, AnomalyFilter
 from data.views import choose
@@ -214,6 +215,8 @@ def _save(session: Session, message: Mapping[str, Any]) -> Any:
         verified=request.verified,
         anomaly_type=request.anomaly_type,
     )
+    detail = f"websocket: {request.anomaly_id}, event {event.event_id}"
+    session.store(gate().audit, "label-save", detail, user.name, client_address())
     return {k: _plain(v) for k, v in event.__dict__.items()}
 
 

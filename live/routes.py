@@ -19,7 +19,8 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_sock import Sock
 
-from auth import current_user
+from auth import request_user
+from auth.gate import gate
 from context import runtime
 from data.entities import KnownIds
 from errors import InvalidInput, VigilError
@@ -86,7 +87,10 @@ def _session(
 ) -> Session:
     shared: _Shared = current_app.extensions[EXTENSION]
     connection = Connection(ws, frame_for, idle_seconds, shared.opened)
-    return Session(runtime(), connection, shared.calls, shared.known, current_user())
+    session = Session(runtime(), connection, shared.calls, shared.known, request_user())
+    checker = gate()
+    connection.allowed = lambda: session.store(checker.still_valid, session.user)
+    return session
 
 
 @sock.route("/ws")

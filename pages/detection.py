@@ -23,7 +23,7 @@ from data.detection import DetectionRequest, parse_span, run_detection
 from data.views import choose, plottable_tables
 from errors import InvalidInput, VigilError
 
-dash.register_page(__name__, path="/detect", name="Detect", order=4)
+dash.register_page(__name__, path="/detect", name="Detect", order=4, min_role="admin")
 
 SPAN_FORMAT = "%Y-%m-%dT%H:%M"
 ALL_ENTITIES = "__all__"

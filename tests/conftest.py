@@ -26,8 +26,10 @@ START = pd.Timestamp("2026-01-05 00:00:00", tz="UTC")
 
 
 def make_config(tmp_path: Path, **overrides: object):
+    """A config in `tmp_path`; accounts are off (`auth: false`) unless `auth=True`: the
+    tests about something else act as the one local user, tests/test_security.py not."""
     path = tmp_path / "config.json"
-    path.write_text('{"backend": "sqlite:///vigil.db", "port_number": 8080}')
+    path.write_text('{"backend": "sqlite:///vigil.db", "port_number": 8080, "auth": false}')
     return load_config(path, env={}, overrides=overrides)
 
 

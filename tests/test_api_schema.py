@@ -45,9 +45,14 @@ def api_schema(tmp_path: Path) -> Iterator[schemathesis.schemas.BaseSchema]:
     store.write("machine_readings", machine_frame("M1", 600))
     add_anomaly(store, "a1")
     store.add_feedback(label("a1", True, "k1"))
-    app = create_app(make_config(tmp_path), store, InProcessHub())
+    app = create_app(make_config(tmp_path, auth=True), store, InProcessHub())
+    accounts = app.server.extensions["vigil-auth"].accounts
+    accounts.create("ada", "a long enough password", "admin")
+    token = accounts.issue_token("ada", days=1)[0]
     config = SchemathesisConfig.from_dict(
         {
+            # Every call as an admin with a real bearer token (auth on, as in production).
+            "headers": {"Authorization": f"Bearer {token}"},
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True},
             # A batch over its maxItems is refused as too large (413), as the document says.
             "checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}},

@@ -4,17 +4,18 @@ Idempotency-Key, CRUD of the reference tables, and refusals that write nothing."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from flask.testing import FlaskClient
 
 from api import MAX_BODY_BYTES
-from api import access as api_access
-from auth import User
+from app import create_app
 from data.store import Store
-from errors import Unauthorized
+from live.hub import InProcessHub
 from tests.api_helpers import API_BACKENDS, api_client, error  # noqa: F401 - the fixture
+from tests.conftest import make_config
 from tests.test_store_contract import add_anomaly
 
 pytestmark = API_BACKENDS
@@ -195,32 +196,25 @@ def test_bodies_that_are_too_large_or_not_json(api: FlaskClient, store: Store) -
     assert store.rows("machines") == []
 
 
-def test_every_route_asks_auth_for_its_role(
-    api: FlaskClient, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tokens = []
-
-    def viewer(token: str | None) -> User:
-        tokens.append(token)
-        return User("vera", "viewer")
-
-    monkeypatch.setattr(api_access, "user_for_token", viewer)
-    bearer = {"Authorization": "Bearer t0k3n"}
+def test_every_route_asks_auth_for_its_role(store: Store, tmp_path: Path) -> None:
+    app = create_app(make_config(tmp_path, auth=True), store, InProcessHub())
+    accounts = app.server.extensions["vigil-auth"].accounts
+    accounts.create("vera", "a long enough password", "viewer")
+    api = app.server.test_client()
+    bearer = {"Authorization": f"Bearer {accounts.issue_token('vera', days=1)[0]}"}
     assert api.get("/api/v1/machines", headers=bearer).status_code == 200
     forbidden = api.post("/api/v1/machines", json=MACHINE, headers=bearer)
     assert forbidden.status_code == 403 and "admin" in error(forbidden)["message"]
     add_anomaly(store, "a1")
-    assert _label(api, {"verified": True}).status_code == 403
+    refused = api.post("/api/v1/anomalies/a1/labels", json={"verified": True}, headers=bearer)
+    assert refused.status_code == 403
     # The role is checked before the body is read: no schema hints for the wrong caller.
     broken = api.post("/api/v1/machines", data="{", content_type="application/json", headers=bearer)
     assert broken.status_code == 403
-    assert tokens[0] == "t0k3n" and store.rows("machines") == []
+    assert store.rows("machines") == []
     assert store.anomaly("a1").history == []
 
-    def nobody(token: str | None) -> User:
-        raise Unauthorized("Unauthorized")
-
-    monkeypatch.setattr(api_access, "user_for_token", nobody)
     assert api.get("/api/v1/tables").status_code == 401
+    assert api.get("/api/v1/tables", headers={"Authorization": "Bearer forged"}).status_code == 401
     assert api.post("/api/v1/readings", json={"bogus": 1}).status_code == 401
     assert api.get("/api/v1/openapi.json").status_code == 200  # Swagger UI loads it without one

@@ -95,7 +95,8 @@ def test_environment_overrides(tmp_path: Path) -> None:
 
 
 def test_port_variable_binds_all_interfaces(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, BASE), env={"PORT": "5000"})
+    secret = "s" * 40
+    config = load_config(write(tmp_path, BASE), env={"PORT": "5000", "VIGIL_SECRET_KEY": secret})
     assert (config.port_number, config.host) == (5000, "0.0.0.0")
 
 
@@ -135,3 +136,28 @@ def test_settings_that_contradict_each_other_are_refused(
 def test_a_contradiction_made_by_the_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="'battery_min_temperature'"):
         load_config(write(tmp_path, BASE), env={"VIGIL_BATTERY_MAX_TEMPERATURE": "-5"})
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "vigil.example.com", "::"])
+def test_production_needs_auth_on_and_a_secret_key(tmp_path: Path, host: str) -> None:
+    path = write(tmp_path, {**BASE, "host": host})
+    secret = {"VIGIL_SECRET_KEY": "s" * 40}
+    with pytest.raises(ConfigError, match="key 'secret_key' is required"):
+        load_config(path, env={})
+    with pytest.raises(ConfigError, match="key 'auth' cannot be false"):
+        load_config(path, env={**secret, "VIGIL_AUTH": "false"})
+    assert load_config(path, env=secret).secret_key == "s" * 40
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_a_loopback_host_may_turn_auth_off(tmp_path: Path, host: str) -> None:
+    config = load_config(write(tmp_path, {**BASE, "host": host, "auth": False}), env={})
+    assert config.auth is False and config.secret_key == ""
+
+
+def test_the_secret_key_is_refused_in_the_file_and_never_shown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="VIGIL_SECRET_KEY, never in the config file"):
+        load_config(write(tmp_path, {**BASE, "secret_key": "s" * 40}), env={})
+    with pytest.raises(ConfigError, match="at least 32 characters") as refused:
+        load_config(write(tmp_path, BASE), env={"VIGIL_SECRET_KEY": "short-secret"})
+    assert "short-secret" not in refused.value.message

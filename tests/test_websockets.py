@@ -17,7 +17,6 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from werkzeug.serving import make_server
 
-import auth
 from app import create_app
 from data import open_store
 from data.demo.load import write_demo
@@ -193,22 +192,6 @@ def test_ping_echoes_and_auth_is_granted_while_auth_is_off(client: Client) -> No
     assert client.ask({"ping": {"test": "data"}}) == {"pong": {"test": "data"}}
     assert client.ask({"auth": {"Authorization": "Bearer abc"}}) == {"authorized": {}}
     assert client.ask({"auth": "token"})["error"]["code"] == 400
-
-
-def test_with_auth_on_a_token_that_stands_for_no_one_is_refused(
-    server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(auth, "AUTH_OFF", False)
-    client = server.connect()
-    refused = {"error": {"message": "Unauthorized", "code": 4401}}
-    assert client.ask({"auth": {"Authorization": "Bearer forged"}}) == refused
-    assert client.ask({"request": "tables"}) == refused
-    assert client.ask({"ping": 1}) == {"pong": 1}
-    response = server.app.server.test_client().post(
-        "/api/v1/readings", json={"readings": []}, headers={"Authorization": "Bearer forged"}
-    )
-    assert response.status_code == 401
-    client.close()
 
 
 def test_geoms_and_coordinates(client: Client, server: Server) -> None:

@@ -92,7 +92,8 @@ def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> It
         folder = Path(tmp)
         port = _free_port()
         config = folder / "config.json"
-        config.write_text(json.dumps({"port_number": port, **settings}))
+        # accounts off unless the settings turn them on (the browser tests of auth do)
+        config.write_text(json.dumps({"port_number": port, "auth": False, **settings}))
         log = folder / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
         env.pop("PORT", None)  # PORT would switch the host to 0.0.0.0
