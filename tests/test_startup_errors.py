@@ -32,6 +32,16 @@ CASES = [
         {"backend": "sqlite:///instance-is-a-file/vigil.db"},
         ["'backend'", "cannot create the folder", "instance-is-a-file"],
     ),
+    (
+        "missing secret in production mode",
+        {"backend": "sqlite:///vigil.db", "host": "0.0.0.0"},
+        ["'secret_key'", "VIGIL_SECRET_KEY", "0.0.0.0"],
+    ),
+    (
+        "auth off in production mode",
+        {"backend": "sqlite:///vigil.db", "host": "0.0.0.0", "auth": False},
+        ["'auth'", "0.0.0.0"],
+    ),
     ("bad config", {"backend": "sqlite:///vigil.db", "port_number": "x"}, ["'port_number'"]),
 ]
 COMMANDS = {
