@@ -28,18 +28,22 @@ A page plugs in with a few lines:
               prevent_initial_call=True)
     def refresh(batch, _n): ...  # re-read latest values, or extend from batch["messages"]
 
-To extend a graph without a server round trip, a clientside callback keeps
-the last applied `seq` (in a dcc.Store) and sends `extendData` for the
-messages after it.
+To extend graphs without a server round trip, `follow_graphs` registers a
+clientside callback (assets/vigil_live.js `extend`) that sends `extendData`
+for the readings of one channel newer than what the server last drew; the
+layout carries `graph_base(...)` saying what that was.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from live.hub import check_channel
 
@@ -62,4 +66,46 @@ def live_feed(
             "data-channels": json.dumps(list(channels)),
             "data-flush-ms": str(flush_ms),
         },
+    )
+
+
+def graph_base(
+    id: str, channel: str, columns: Sequence[str], after: datetime | None, keep: int
+) -> dict[str, object]:
+    """What the server drew, for `follow_graphs`: the `channel`'s readings of `columns`
+    up to `after` (None: the graphs show a fixed range and do not follow). Each call
+    is a new drawing (its stamp), so the client applies the kept messages again.
+    `keep` bounds the points of a trace (older ones are dropped as new ones come)."""
+    check_channel(channel)
+    return {
+        "stamp": f"{id}:{time.time_ns()}",
+        "channel": channel,
+        "columns": list(columns),
+        "after": after.timestamp() * 1000.0 if after is not None else None,
+        "keep": keep,
+    }
+
+
+def following_figure(figure: dict[str, Any]) -> dict[str, Any]:
+    """The figure with a time axis that grows with the points the feed adds (the
+    user's zoom still kept by `uirevision`), and a trace to add them to when there
+    was nothing to draw yet."""
+    axis = {k: v for k, v in figure["layout"].get("xaxis", {}).items() if k != "range"}
+    layout = {**figure["layout"], "xaxis": {**axis, "type": "date", "autorange": True}}
+    data = figure["data"] or [{"type": "scatter", "mode": "lines", "x": [], "y": []}]
+    return {**figure, "data": data, "layout": layout}
+
+
+def follow_graphs(feed: str, base: str, graphs: Sequence[str]) -> None:
+    """Extend `graphs` (the first trace of each, one per column of the base, in order)
+    with the feed's readings, in the browser. The layout needs `dcc.Store(base)`
+    holding a `graph_base(...)` and `dcc.Store(f"{base}-applied")`."""
+    clientside_callback(
+        ClientsideFunction("vigil_live", "extend"),
+        *[Output(graph, "extendData") for graph in graphs],
+        Output(f"{base}-applied", "data"),
+        Input(feed, "data"),
+        Input(base, "data"),
+        State(f"{base}-applied", "data"),
+        prevent_initial_call=True,
     )
