@@ -69,6 +69,24 @@ def live_feed(
     )
 
 
+def reconnected(batch: Any) -> bool:
+    """Whether a feed's batch says updates may have been missed (re-read the store);
+    anything but a batch (a crafted request) says no."""
+    return isinstance(batch, dict) and batch.get("reconnected") is True
+
+
+def readings(batch: Any, channel: str) -> list[dict[str, Any]]:
+    """The readings a batch brought on `channel`, oldest first; anything malformed
+    (a crafted request) is left out."""
+    messages = batch.get("messages") if isinstance(batch, dict) else None
+    found = [
+        m["data"]
+        for m in (messages if isinstance(messages, list) else [])
+        if isinstance(m, dict) and m.get("channel") == channel and isinstance(m.get("data"), dict)
+    ]
+    return [d for d in found if isinstance(d.get("time"), int | float)]
+
+
 def graph_base(
     id: str, channel: str, columns: Sequence[str], after: datetime | None, keep: int
 ) -> dict[str, object]:

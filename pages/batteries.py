@@ -21,7 +21,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from analytics.battery_alarms import Limits, alarms, spans
 from components.alerts import error_alert, not_found_view
 from components.formats import ago, measured
-from components.live import follow_graphs, following_figure, graph_base, live_feed
+from components.live import (
+    follow_graphs,
+    following_figure,
+    graph_base,
+    live_feed,
+    reconnected,
+)
 from components.refresh import refresh_timer
 from components.timeseries import EMPTY_FIGURE, series_figure
 from context import Runtime, runtime
@@ -239,9 +245,8 @@ def refresh(_timer: int, batch: Any, _polls: Any, chosen: str | None) -> tuple:
     keep = (no_update,) * (len(PLOTS) + 1)
     try:
         row = cards(rt, chosen)
-        redraw = dash.ctx.triggered_id == f"{LIVE}-fallback" or bool(
-            dash.ctx.triggered_id == LIVE and batch and batch.get("reconnected")
-        )
+        trigger = dash.ctx.triggered_id
+        redraw = trigger == f"{LIVE}-fallback" or (trigger == LIVE and reconnected(batch))
         if redraw and chosen:
             figures, base = history(rt, chosen)
             return (row, *figures, base)

@@ -25,7 +25,14 @@ from analytics import machine_state as ms
 from auth import require
 from components.alerts import error_alert, not_found_view
 from components.formats import TIME_FORMAT, clock, measured, when
-from components.live import follow_graphs, following_figure, graph_base, live_feed
+from components.live import (
+    follow_graphs,
+    following_figure,
+    graph_base,
+    live_feed,
+    readings,
+    reconnected,
+)
 from components.refresh import refresh_timer
 from components.tables import simple_table
 from components.timeseries import EMPTY_FIGURE, epoch_ms, series_figure
@@ -237,11 +244,13 @@ def latest_line(reading: dict[str, Any] | None) -> Any:
         return ""
     at = reading["time"]
     at = pd.Timestamp(at, unit="ms", tz="UTC") if isinstance(at, int | float) else at
-    current, voltage = (reading.get(c) for c in PLOTTED)
-    return (
-        f"Latest reading: {measured(None if pd.isna(current) else current, 'A')}, "
-        f"{measured(None if pd.isna(voltage) else voltage, 'V')} at {when(at)}"
-    )
+    current, voltage = (_number(reading.get(c)) for c in PLOTTED)
+    return f"Latest reading: {measured(current, 'A')}, {measured(voltage, 'V')} at {when(at)}"
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value)
+    return float(value) if ok else None
 
 
 def _stored_latest(rt: Runtime, machine_id: str) -> dict[str, Any] | None:
@@ -419,8 +428,7 @@ def refresh(
     query = query_string({"start": start or None, "end": end or None})
     skip = (no_update,) * 8
     trigger = dash.ctx.triggered_id
-    reconnected = bool(trigger == LIVE and batch and batch.get("reconnected"))
-    if machine_id is None or (trigger == LIVE and not reconnected):
+    if machine_id is None or (trigger == LIVE and not reconnected(batch)):
         return skip
     if trigger in ("machine-refresh", f"{LIVE}-fallback", LIVE) and end:
         return skip
@@ -443,8 +451,7 @@ def refresh(
 )
 def show_latest(batch: Any, machine_id: str | None) -> Any:
     """The newest reading the feed brought (no store read)."""
-    mine = [m["data"] for m in (batch or {}).get("messages", [])]
-    mine = [d for d in mine if d.get("machine_id") == machine_id]
+    mine = readings(batch, f"machine:{machine_id}")
     if not mine:
         return no_update
     return latest_line(max(mine, key=lambda d: d["time"]))

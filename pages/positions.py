@@ -93,6 +93,34 @@ def _meta(picked: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _checked(meta: Any) -> dict[str, Any]:
+    """The replay's state as the browser sent it back, or {} when it is not what
+    `_meta` made (a crafted request): the callbacks then draw nothing."""
+    if not isinstance(meta, dict):
+        return {}
+    texts = all(isinstance(meta.get(k), str) for k in ("environment", "day", "sample_id"))
+    devices = meta.get("devices")
+    floor = meta.get("floor")
+    ok = (
+        texts
+        and isinstance(devices, list)
+        and all(isinstance(d, str) for d in devices)
+        and isinstance(meta.get("windows"), int)
+        and meta["windows"] >= 0
+        and (meta.get("first") is None or isinstance(meta.get("first"), int | float))
+        and (meta["windows"] == 0 or meta.get("first") is not None)
+        and (
+            floor is None
+            or (
+                isinstance(floor, list)
+                and len(floor) == 4
+                and all(isinstance(v, int | float) for v in floor)
+            )
+        )
+    )
+    return meta if ok else {}
+
+
 def _window_start(meta: dict[str, Any], index: int) -> datetime:
     return datetime.fromtimestamp(meta["first"] + index * positions.WINDOW_SECONDS, UTC)
 
@@ -307,18 +335,28 @@ def layout(
         return html.Div([html.H3("Positions"), error_alert(exc, id="positions-error")])
 
 
+def _slot(index: Any, meta: dict[str, Any]) -> int:
+    """The slider's value as a window of the replay (the first for anything else)."""
+    if not isinstance(index, int | float) or isinstance(index, bool) or index != index:
+        return 0
+    return min(max(int(index), 0), max(meta.get("windows", 0) - 1, 0))
+
+
 @callback(
     Output("positions-date", "options"),
     Output("positions-date", "value"),
     Input("positions-environment", "value"),
     prevent_initial_call=True,
 )
-def pick_environment(environment: str | None) -> tuple:
+def pick_environment(environment: Any) -> tuple:
     """Another environment: its days, the latest chosen."""
-    if not environment:
+    if not isinstance(environment, str) or not environment:
         return no_update, no_update
     rt = runtime()
-    days = positions.sample_dates(rt.store, environment)
+    try:
+        days = positions.sample_dates(rt.store, environment)
+    except VigilError:
+        return [], None
     options = [{"label": d.isoformat(), "value": d.isoformat()} for d in days]
     return options, days[-1].isoformat() if days else None
 
@@ -333,9 +371,9 @@ def pick_environment(environment: str | None) -> tuple:
     State("positions-environment", "value"),
     prevent_initial_call=True,
 )
-def pick_day(day: str | None, environment: str | None) -> tuple:
+def pick_day(day: Any, environment: Any) -> tuple:
     """Another day (or environment): its sample and geoms, the replay from its start."""
-    if not day or not environment:
+    if not (isinstance(day, str) and day and isinstance(environment, str) and environment):
         return (no_update,) * 5
     rt = runtime()
     try:
@@ -354,11 +392,12 @@ def pick_day(day: str | None, environment: str | None) -> tuple:
     Input("positions-meta", "data"),
     prevent_initial_call=True,
 )
-def draw_window(index: int | None, meta: dict[str, Any] | None) -> tuple:
+def draw_window(index: Any, meta: Any) -> tuple:
     """The window the slider points at, drawn; its start goes into the URL."""
+    meta = _checked(meta)
     if not meta:
         return EMPTY_FLOOR, window_label({}, 0), no_update
-    index = min(max(int(index or 0), 0), max(meta["windows"] - 1, 0))
+    index = _slot(index, meta)
     rt = runtime()
     try:
         figure = floor_figure(rt, meta, index)
@@ -380,11 +419,12 @@ def draw_window(index: int | None, meta: dict[str, Any] | None) -> tuple:
     State("positions-meta", "data"),
     prevent_initial_call=True,
 )
-def play(_clicks: int, _ticks: int, index: int | None, paused: bool, meta: Any) -> tuple:
+def play(_clicks: Any, _ticks: Any, index: Any, paused: Any, meta: Any) -> tuple:
     """Play / pause toggles the ticker; each tick moves the slider one window on, and
     the replay pauses at the last window (play there starts again from the first)."""
-    last = max((meta or {}).get("windows", 0) - 1, 0)
-    index = int(index or 0)
+    meta = _checked(meta)
+    last = max(meta.get("windows", 0) - 1, 0)
+    index = _slot(index, meta)
     if dash.ctx.triggered_id == "positions-play":
         if not paused:
             return no_update, True, "Play"

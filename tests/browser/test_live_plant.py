@@ -43,7 +43,7 @@ def test_the_machine_page_follows_ingested_readings(driver: WebDriver, server_ur
             [{"machine_id": "M2", "time": _now(60 + step), "current": current, "voltage": voltage}],
         )
         wait(driver, 15).until(
-            lambda d, c=current: _last_point(d, "machine-current") == (before + 1, c),
+            lambda d, c=current, n=before: _last_point(d, "machine-current") == (n + 1, c),
             f"the current plot never grew by {current}",
         )
         wait(driver, 15).until(

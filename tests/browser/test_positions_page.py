@@ -3,6 +3,7 @@ a slider that moves the window (kept in the URL), and not-found views for bad UR
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -11,11 +12,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser.helpers import (
     assert_clean_console,
+    callback_body,
     check_positions,
     css,
     drawn_series,
     element,
     open_page,
+    post_json,
     query,
     text_of,
     wait,
@@ -99,3 +102,23 @@ def test_unknown_environments_and_days_are_not_found(
     wait(driver).until(lambda d: element(d, "positions-not-found"), "no not-found view")
     assert says in text_of(driver, "positions-not-found-message")
     assert_clean_console(driver, path)
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "not a replay",
+        {"sample_id": "E1-x", "windows": "many"},
+        {"environment": "E1", "day": "d", "sample_id": "s", "devices": [{"$ne": 1}], "windows": 3},
+        {"environment": "E1", "day": "d", "sample_id": "s", "devices": [], "windows": 2},
+    ],
+)
+def test_a_crafted_replay_state_draws_nothing_and_errs_nowhere(server_url: str, meta) -> None:
+    values = {"positions-slider": "x", "positions-meta": meta}
+    status, answer = post_json(
+        server_url + "/_dash-update-component",
+        callback_body(server_url, "positions-floor.figure", values),
+    )
+    assert status == 200
+    assert answer["response"]["positions-floor"]["figure"]["data"] == []
+    assert "No coordinates" in json.dumps(answer["response"]["positions-window"])
