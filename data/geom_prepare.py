@@ -61,14 +61,14 @@ class _Samples:
 
     def __init__(self, store: Store, environment_id: str) -> None:
         self.store, self.environment_id = store, environment_id
-        self.ids: dict[date, str] = {}
+        self.ids: dict[date, str | None] = {}
 
     def existing(self, day: date) -> str | None:
         if day not in self.ids:
             try:
                 self.ids[day] = positions.sample(self.store, self.environment_id, day)["sample_id"]
             except NotFound:
-                return None
+                self.ids[day] = None
         return self.ids[day]
 
     def get(self, day: date) -> str:
