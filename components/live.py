@@ -37,7 +37,7 @@ layout carries `graph_base(...)` saying what that was.
 from __future__ import annotations
 
 import json
-import time
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -45,7 +45,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from live.hub import check_channel
+from live.hub import CHANNEL, check_channel
 
 
 def live_feed(
@@ -67,6 +67,14 @@ def live_feed(
             "data-flush-ms": str(flush_ms),
         },
     )
+
+
+def entity_channel(kind: str, entity_id: str | None) -> str:
+    """The channel of one machine, battery or sensor; the kind's wildcard for none, or
+    for an id no channel can name (the hub's channels allow letters, digits, `_.-`):
+    a page then follows every entity of the kind and filters."""
+    name = f"{kind}:{entity_id}"
+    return name if entity_id and CHANNEL.match(name) else f"{kind}:*"
 
 
 def reconnected(batch: Any) -> bool:
@@ -96,7 +104,7 @@ def graph_base(
     `keep` bounds the points of a trace (older ones are dropped as new ones come)."""
     check_channel(channel)
     return {
-        "stamp": f"{id}:{time.time_ns()}",
+        "stamp": f"{id}:{uuid.uuid4().hex}",
         "channel": channel,
         "columns": list(columns),
         "after": after.timestamp() * 1000.0 if after is not None else None,

@@ -22,6 +22,7 @@ from analytics.battery_alarms import Limits, alarms, spans
 from components.alerts import error_alert, not_found_view
 from components.formats import ago, measured
 from components.live import (
+    entity_channel,
     follow_graphs,
     following_figure,
     graph_base,
@@ -170,7 +171,7 @@ def history(rt: Runtime, battery_id: str) -> tuple[list[Any], dict[str, object]]
 def _base(rt: Runtime, battery_id: str | None, after: datetime | None) -> dict[str, object]:
     """What the plots show, for the feed: the battery's readings up to `after`
     (no battery: nothing to follow)."""
-    channel = f"battery:{battery_id}" if battery_id else "battery:*"
+    channel = entity_channel("battery", battery_id)
     columns = [column for _, _, column, _ in PLOTS]
     return graph_base(
         BASE, channel, columns, after if battery_id else None, 2 * rt.config.max_points

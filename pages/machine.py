@@ -26,6 +26,7 @@ from auth import require
 from components.alerts import error_alert, not_found_view
 from components.formats import TIME_FORMAT, clock, measured, when
 from components.live import (
+    entity_channel,
     follow_graphs,
     following_figure,
     graph_base,
@@ -234,7 +235,8 @@ def view(rt: Runtime, machine_id: str, start: str | None, end: str | None) -> Vi
 
 
 def _base(rt: Runtime, machine_id: str, after: datetime | None) -> dict[str, object]:
-    return graph_base(BASE, f"machine:{machine_id}", PLOTTED, after, 2 * rt.config.max_points)
+    channel = entity_channel("machine", machine_id)
+    return graph_base(BASE, channel, PLOTTED, after, 2 * rt.config.max_points)
 
 
 def latest_line(reading: dict[str, Any] | None) -> Any:
@@ -300,7 +302,7 @@ def _frame(
             if v
         )
     current, voltage, timeline, days, shifts, message = drawn.outputs()
-    channel = f"machine:{machine_id}" if machine_id else "machine:*"
+    channel = entity_channel("machine", machine_id)
     return html.Div(
         [
             dcc.Link("‹ All machines", href="/machines", className="small"),
@@ -451,7 +453,7 @@ def refresh(
 )
 def show_latest(batch: Any, machine_id: str | None) -> Any:
     """The newest reading the feed brought (no store read)."""
-    mine = readings(batch, f"machine:{machine_id}")
+    mine = readings(batch, f"machine:{machine_id}")  # none when the id is not a channel's
     if not mine:
         return no_update
     return latest_line(max(mine, key=lambda d: d["time"]))
