@@ -597,6 +597,8 @@ def position_readings(
     its readings fall into several tracks). In frames of at most `chunk_rows`, one
     device after another, so a full day streams into a store in bounded memory."""
     n = seconds * hz
+    if n <= 0:
+        return
     start_us = pd.Timestamp(start).value // 1_000
     times = start_us + np.arange(n, dtype=np.int64) * (1_000_000 // hz)
     for k in range(devices):
