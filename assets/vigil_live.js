@@ -239,6 +239,49 @@
     start();
   }
 
+  // Graphs that follow a feed (components/live.py `follow_graphs`): the readings of
+  // one channel after the last time the server drew become `extendData`, one per
+  // graph (one column each). `base` is what the server drew: {stamp, channel,
+  // after (epoch ms, null: not following), columns, keep}; `applied` is what this
+  // function has added since: {stamp, time}. When the server draws again (a new
+  // stamp), the kept messages after its `after` are applied again to the new figure.
+  function extend(batch, base, applied) {
+    var none = window.dash_clientside.no_update;
+    var columns = (base && base.columns) || [];
+    var out = columns.map(function () { return none; });
+    if (!base || base.after === null || base.after === undefined) {
+      return out.concat([none]);
+    }
+    var since = applied && applied.stamp === base.stamp ? applied.time : base.after;
+    var xs = columns.map(function () { return []; });
+    var ys = columns.map(function () { return []; });
+    var last = since;
+    ((batch && batch.messages) || []).forEach(function (m) {
+      var t = m.data && m.data.time;
+      if (m.channel !== base.channel || typeof t !== "number" || t <= last) {
+        return;
+      }
+      last = t;
+      columns.forEach(function (c, i) {
+        if (typeof m.data[c] === "number") {
+          xs[i].push(t);
+          ys[i].push(m.data[c]);
+        }
+      });
+    });
+    columns.forEach(function (c, i) {
+      if (xs[i].length) {
+        out[i] = [{ x: [xs[i]], y: [ys[i]] }, [0], base.keep];
+      }
+    });
+    var moved = !applied || applied.stamp !== base.stamp || applied.time !== last;
+    return out.concat([moved ? { stamp: base.stamp, time: last } : none]);
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    vigil_live: { extend: extend },
+  });
+
   // For tests and the console: the socket now, and a way to drop it.
   window.vigilLive = {
     feeds: feeds,

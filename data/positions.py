@@ -86,6 +86,37 @@ def coordinates(
     return out
 
 
+def sample_span(store: Store, sample_id: str) -> tuple[datetime, datetime] | None:
+    """First and last coordinate of any geom of the sample (None: no coordinates yet):
+    the range a replay runs over."""
+    spans = [
+        store.time_range("coordinates", {"geom_id": g["geom_id"]}) for g in geoms(store, sample_id)
+    ]
+    found = [s for s in spans if s is not None]
+    if not found:
+        return None
+    return min(s[0] for s in found), max(s[1] for s in found)
+
+
+def floor_bounds(
+    store: Store, sample_id: str, span: tuple[datetime, datetime]
+) -> tuple[float, float, float, float] | None:
+    """(x min, x max, y min, y max) over every coordinate of the sample, so a replay's
+    floor plan keeps its scale from window to window. Read through the M4 path: each
+    bucket's minimum and maximum are kept, so the extremes are exact at a few points
+    per geom."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for geom in geoms(store, sample_id):
+        read = store.read("coordinates", ["x", "y"], *span, 16, {"geom_id": geom["geom_id"]})
+        x, y = (s.values.dropna() for s in read.series)
+        xs += [x.min(), x.max()] if len(x) else []
+        ys += [y.min(), y.max()] if len(y) else []
+    if not xs or not ys:
+        return None
+    return float(min(xs)), float(max(xs)), float(min(ys)), float(max(ys))
+
+
 def epoch_key(time: pd.Timestamp) -> str:
     """Epoch seconds as a JSON key: '1767607200', or '1767607200.25' below a second."""
     seconds = (time.value // 1_000) / 1e6  # Timestamp.value is in ns whatever the unit

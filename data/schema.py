@@ -158,6 +158,21 @@ coordinates = Table(
     Index("ix_coordinates_entity_time", "geom_id", "time"),
 )
 
+# Raw tag positions as the tracking system (CUWB, say) reports them; `prepare-geoms`
+# (data/geom_prepare.py) turns a range of them into samples, geoms and coordinates.
+# Not a series Vigil charts or rolls up: a day is millions of rows read once.
+position_readings = Table(
+    "position_readings",
+    metadata,
+    Column("device_id", String(64), nullable=False),
+    Column("environment_id", String(64), nullable=False),
+    Column("time", Time, nullable=False),
+    Column("x", Float),
+    Column("y", Float),
+    Column("z", Float),
+    Index("ix_position_readings_device_time", "device_id", "time"),
+)
+
 anomalies = Table(
     "anomalies",
     metadata,

@@ -3,13 +3,15 @@ history of the battery chosen in the URL (`?battery=B2`).
 
 Alarms come from the limits in config (analytics/battery_alarms.py); the
 history plots draw each limit as a dashed line and shade where a reading
-broke it. Cards and plots are refreshed by one callback.
+broke it. Live: readings arriving on the feed redraw the cards and extend the
+chosen battery's plots in the browser; the store is read again for the plots
+on the timer's poll-free fallback, after a reconnect or when polling.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dash
@@ -19,6 +21,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from analytics.battery_alarms import Limits, alarms, spans
 from components.alerts import error_alert, not_found_view
 from components.formats import ago, measured
+from components.live import (
+    entity_channel,
+    follow_graphs,
+    following_figure,
+    graph_base,
+    live_feed,
+    reconnected,
+)
 from components.refresh import refresh_timer
 from components.timeseries import EMPTY_FIGURE, series_figure
 from context import Runtime, runtime
@@ -38,6 +48,8 @@ PLOTS = (
     ("batteries-current", "Current (charging above 0)", "current", "A"),
 )
 LIMIT_COLOR = "#e74c3c"
+LIVE = "batteries-live"
+BASE = "batteries-drawn"
 
 
 def _battery_ids(rt: Runtime) -> tuple[dict[str, dict], Any]:
@@ -118,11 +130,13 @@ def cards(rt: Runtime, chosen: str | None) -> dbc.Row:
     return dbc.Row(found)
 
 
-def history(rt: Runtime, battery_id: str) -> list[Any]:
-    """One figure per plot, the limits drawn and the readings past them shaded."""
+def history(rt: Runtime, battery_id: str) -> tuple[list[Any], dict[str, object]]:
+    """One figure per plot, the limits drawn and the readings past them shaded; and
+    what was drawn, for the live feed to extend the plots from."""
     span = rt.store.time_range("battery_readings", {"battery_id": battery_id})
+    base = _base(rt, battery_id, span[1] if span else datetime.fromtimestamp(0, UTC))
     if span is None:
-        return [EMPTY_FIGURE] * len(PLOTS)
+        return [following_figure(EMPTY_FIGURE)] * len(PLOTS), base
     first, last = max(span[0], span[1] - HISTORY_SPAN), span[1]
     read = rt.store.read(
         "battery_readings", READINGS, first, last, rt.config.max_points, {"battery_id": battery_id}
@@ -148,13 +162,25 @@ def history(rt: Runtime, battery_id: str) -> list[Any]:
             for r in mine
         ]
         figure["layout"]["showlegend"] = False
-        figure["layout"]["xaxis"]["title"] = None
         figure["layout"]["margin"] = {"l": 50, "r": 20, "t": 10, "b": 30}
-        figures.append(figure)
-    return figures
+        figure["layout"]["xaxis"]["title"] = None
+        figures.append(following_figure(figure))
+    return figures, base
 
 
-def _frame(chosen: str | None, row: Any, figures: list[Any], refresh_seconds: float) -> html.Div:
+def _base(rt: Runtime, battery_id: str | None, after: datetime | None) -> dict[str, object]:
+    """What the plots show, for the feed: the battery's readings up to `after`
+    (no battery: nothing to follow)."""
+    channel = entity_channel("battery", battery_id)
+    columns = [column for _, _, column, _ in PLOTS]
+    return graph_base(
+        BASE, channel, columns, after if battery_id else None, 2 * rt.config.max_points
+    )
+
+
+def _frame(
+    chosen: str | None, row: Any, figures: list[Any], base: Any, refresh_seconds: float
+) -> html.Div:
     plots = [
         dbc.Col(
             [html.H6(title), dcc.Graph(figure=fig, id=graph_id, config={"displaylogo": False})],
@@ -164,11 +190,19 @@ def _frame(chosen: str | None, row: Any, figures: list[Any], refresh_seconds: fl
     ]
     return html.Div(
         [
-            html.H3("Batteries"),
+            html.Div(
+                [
+                    html.H3("Batteries", className="me-3 mb-0"),
+                    live_feed(LIVE, ["battery:*"], 1_000),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
             html.Div(row, id="batteries-cards"),
             html.H5(f"History of {chosen}" if chosen else "History", id="batteries-history-title"),
             dbc.Row(plots),
             dcc.Store(id="batteries-chosen", data=chosen),
+            dcc.Store(id=BASE, data=base),
+            dcc.Store(id=f"{BASE}-applied"),
             refresh_timer("batteries", refresh_seconds),
         ]
     )
@@ -181,7 +215,9 @@ def layout(battery: str | None = None, **_: Any) -> html.Div:
         if battery is not None and battery not in records:
             raise NotFound(f"unknown battery '{battery}'")
         chosen = battery or next(iter(records), None)
-        figures = history(rt, chosen) if chosen else [EMPTY_FIGURE] * len(PLOTS)
+        figures, base = (
+            history(rt, chosen) if chosen else ([EMPTY_FIGURE] * len(PLOTS), _base(rt, None, None))
+        )
         row = cards(rt, chosen)
     except NotFound as exc:
         return not_found_view(
@@ -189,21 +225,35 @@ def layout(battery: str | None = None, **_: Any) -> html.Div:
         )
     except VigilError as exc:
         return html.Div([html.H3("Batteries"), error_alert(exc, id="batteries-error")])
-    return _frame(chosen, row, figures, rt.config.page_refresh_seconds)
+    return _frame(chosen, row, figures, base, rt.config.page_refresh_seconds)
 
 
 @callback(
     Output("batteries-cards", "children"),
     *[Output(graph_id, "figure") for graph_id, _, _, _ in PLOTS],
+    Output(BASE, "data"),
     Input("batteries-refresh", "n_intervals"),
+    Input(LIVE, "data"),
+    Input(f"{LIVE}-fallback", "n_intervals"),
     State("batteries-chosen", "data"),
     prevent_initial_call=True,
 )
-def refresh(_: int, chosen: str | None) -> tuple:
-    """Cards and history read again: the one callback a live feed can drive later."""
+def refresh(_timer: int, batch: Any, _polls: Any, chosen: str | None) -> tuple:
+    """The cards read again on every trigger. The plots are read again only when the
+    feed cannot extend them: while polling, or after a reconnect (updates may have
+    been missed); otherwise the browser extends them (follow_graphs below)."""
     rt = runtime()
+    keep = (no_update,) * (len(PLOTS) + 1)
     try:
-        figures = history(rt, chosen) if chosen else [EMPTY_FIGURE] * len(PLOTS)
-        return (cards(rt, chosen), *figures)
+        row = cards(rt, chosen)
+        trigger = dash.ctx.triggered_id
+        redraw = trigger == f"{LIVE}-fallback" or (trigger == LIVE and reconnected(batch))
+        if redraw and chosen:
+            figures, base = history(rt, chosen)
+            return (row, *figures, base)
+        return (row, *keep)
     except VigilError as exc:
-        return (error_alert(exc, id="batteries-error"), *(no_update,) * len(PLOTS))
+        return (error_alert(exc, id="batteries-error"), *keep)
+
+
+follow_graphs(LIVE, BASE, [graph_id for graph_id, _, _, _ in PLOTS])

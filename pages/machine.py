@@ -1,10 +1,13 @@
 """One machine (`/machines/<id>`, seed 002): current and voltage, the state timeline,
 time in each state per day and per operator shift, and the remarks log.
 
-The range lives in the URL (`?start=...&end=...`); without one the page shows
-the last 24 hours of the machine's readings and follows new ones as they
-arrive. States come from every reading of the range (analytics/machine_state.py);
-the plots are downsampled in the store like Explore's.
+The range lives in the URL (`?start=...&end=...`); without an end the page
+shows the last 24 hours of the machine's readings and follows new ones as they
+arrive: the live feed extends the current and voltage plots in the browser and
+shows the latest reading; the timer draws the states again; the plots are read
+again only while polling or after a reconnect. States come from every reading of
+the range (analytics/machine_state.py); the plots are downsampled in the store
+like Explore's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from analytics import machine_state as ms
 from auth import require
 from components.alerts import error_alert, not_found_view
-from components.formats import TIME_FORMAT, clock, when
+from components.formats import TIME_FORMAT, clock, measured, when
+from components.live import (
+    entity_channel,
+    follow_graphs,
+    following_figure,
+    graph_base,
+    live_feed,
+    readings,
+    reconnected,
+)
 from components.refresh import refresh_timer
 from components.tables import simple_table
 from components.timeseries import EMPTY_FIGURE, epoch_ms, series_figure
@@ -44,6 +56,9 @@ STATE_COLORS = {
     ms.NO_DATA: "#ecf0f1",
 }
 DURATION_HEAD = ["production", "idle", "off", "no data"]
+LIVE = "machine-live"
+BASE = "machine-drawn"
+PLOTTED = ("current", "voltage")
 
 
 class View:
@@ -60,6 +75,8 @@ class View:
         self.days = parts.get("days")
         self.shifts = parts.get("shifts")
         self.message = parts.get("message")
+        #: What the plots show, for the live feed (graph_base); None: nothing drawn.
+        self.base = parts.get("base")
 
     def outputs(self) -> tuple:
         return (
@@ -158,14 +175,21 @@ def view(rt: Runtime, machine_id: str, start: str | None, end: str | None) -> Vi
     first, last = span
     read = rt.store.read(
         "machine_readings",
-        ["current", "voltage"],
+        list(PLOTTED),
         first,
         last,
         rt.config.max_points,
         {"machine_id": machine_id},
     )
+    following = not end
     figures = [series_figure(replace(read, series=[s]), height=260) for s in read.series]
-    result = View(current=figures[0], voltage=figures[1])
+    if following:
+        figures = [following_figure(f) for f in figures]
+    result = View(
+        current=figures[0],
+        voltage=figures[1],
+        base=_base(rt, machine_id, last if following else None),
+    )
     standard = plant.standard_of(rt.store, record)
     if standard is None:
         result.message = dbc.Alert(
@@ -210,6 +234,33 @@ def view(rt: Runtime, machine_id: str, start: str | None, end: str | None) -> Vi
     return result
 
 
+def _base(rt: Runtime, machine_id: str, after: datetime | None) -> dict[str, object]:
+    channel = entity_channel("machine", machine_id)
+    return graph_base(BASE, channel, PLOTTED, after, 2 * rt.config.max_points)
+
+
+def latest_line(reading: dict[str, Any] | None) -> Any:
+    """The machine's latest reading, as the store or the feed gave it (time in epoch ms
+    from the feed)."""
+    if not reading:
+        return ""
+    at = reading["time"]
+    at = pd.Timestamp(at, unit="ms", tz="UTC") if isinstance(at, int | float) else at
+    current, voltage = (_number(reading.get(c)) for c in PLOTTED)
+    return f"Latest reading: {measured(current, 'A')}, {measured(voltage, 'V')} at {when(at)}"
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value)
+    return float(value) if ok else None
+
+
+def _stored_latest(rt: Runtime, machine_id: str) -> dict[str, Any] | None:
+    latest = rt.store.latest("machine_readings", "machine_id", list(PLOTTED))
+    rows = latest[latest["machine_id"] == machine_id].to_dict("records")
+    return rows[0] if rows else None
+
+
 def remarks_list(rt: Runtime, machine_id: str) -> Any:
     rows = [[when(r["time"]), r["author"], r["text"]] for r in plant.remarks(rt.store, machine_id)]
     return simple_table(
@@ -239,6 +290,7 @@ def _frame(
     start: str,
     end: str,
     refresh_seconds: float,
+    latest: Any = "",
 ) -> html.Div:
     """The page; with no machine (Dash's validation layout) every part is empty."""
     title = f"{record['name']} ({machine_id})" if record else "Machine"
@@ -250,11 +302,19 @@ def _frame(
             if v
         )
     current, voltage, timeline, days, shifts, message = drawn.outputs()
+    channel = entity_channel("machine", machine_id)
     return html.Div(
         [
             dcc.Link("‹ All machines", href="/machines", className="small"),
-            html.H3(title, id="machine-title"),
-            html.P(facts, className="text-muted"),
+            html.Div(
+                [
+                    html.H3(title, id="machine-title", className="me-3 mb-0"),
+                    live_feed(LIVE, [channel]),
+                ],
+                className="d-flex align-items-center",
+            ),
+            html.P(facts, className="text-muted mb-1"),
+            html.P(latest, id="machine-latest", className="small"),
             dbc.Row(
                 [
                     _range_box(
@@ -303,6 +363,8 @@ def _frame(
             html.Div(id="machine-remark-message"),
             html.Div(remarks, id="machine-remarks"),
             dcc.Store(id="machine-id", data=machine_id),
+            dcc.Store(id=BASE, data=drawn.base or graph_base(BASE, channel, PLOTTED, None, 0)),
+            dcc.Store(id=f"{BASE}-applied"),
             refresh_timer("machine", refresh_seconds),
             dcc.Store(id=QUERY),
         ]
@@ -318,6 +380,7 @@ def layout(
     try:
         record = plant.machine(rt.store, machine_id)
         remarks = remarks_list(rt, machine_id)
+        latest = latest_line(_stored_latest(rt, machine_id))
     except NotFound as exc:
         return not_found_view(
             "machine", "Machine not found", exc, ("See all machines", "/machines")
@@ -329,7 +392,14 @@ def layout(
     except VigilError as exc:
         drawn = View(message=error_alert(exc, id="machine-error"))
     return _frame(
-        machine_id, record, drawn, remarks, start or "", end or "", rt.config.page_refresh_seconds
+        machine_id,
+        record,
+        drawn,
+        remarks,
+        start or "",
+        end or "",
+        rt.config.page_refresh_seconds,
+        latest,
     )
 
 
@@ -341,26 +411,55 @@ def layout(
     Output("machine-shifts", "children"),
     Output("machine-message", "children"),
     Output(QUERY, "data"),
+    Output(BASE, "data"),
     Input("machine-refresh", "n_intervals"),
+    Input(f"{LIVE}-fallback", "n_intervals"),
+    Input(LIVE, "data"),
     Input("machine-start", "value"),
     Input("machine-end", "value"),
     State("machine-id", "data"),
     prevent_initial_call=True,
 )
-def refresh(_: int, start: str | None, end: str | None, machine_id: str | None) -> tuple:
-    """Draw the range again: new readings, or a range the user typed. The one callback
-    a live feed can drive later. A range with an end stays as it is on the timer."""
+def refresh(
+    _timer: int, _polls: Any, batch: Any, start: str | None, end: str | None, machine_id: str | None
+) -> tuple:
+    """Draw the range again: a range the user typed, the states on the timer, and
+    everything while polling or after a reconnect (the feed may have missed updates).
+    Otherwise the feed extends the plots in the browser (follow_graphs below). A range
+    with an end stays as it is."""
     query = query_string({"start": start or None, "end": end or None})
-    if machine_id is None:
-        return (no_update,) * 7
-    if dash.ctx.triggered_id == "machine-refresh" and end:
-        return (no_update,) * 7
+    skip = (no_update,) * 8
+    trigger = dash.ctx.triggered_id
+    if machine_id is None or (trigger == LIVE and not reconnected(batch)):
+        return skip
+    if trigger in ("machine-refresh", f"{LIVE}-fallback", LIVE) and end:
+        return skip
     rt = runtime()
     try:
         drawn = view(rt, machine_id, start or None, end or None)
     except VigilError as exc:
         drawn = View(message=error_alert(exc, id="machine-error"))
-    return (*drawn.outputs(), query)
+    outputs = (*drawn.outputs(), query, drawn.base or no_update)
+    if trigger == "machine-refresh":  # the states only: the feed keeps the plots current
+        return (no_update, no_update, *outputs[2:7], no_update)
+    return outputs
+
+
+@callback(
+    Output("machine-latest", "children"),
+    Input(LIVE, "data"),
+    State("machine-id", "data"),
+    prevent_initial_call=True,
+)
+def show_latest(batch: Any, machine_id: str | None) -> Any:
+    """The newest reading the feed brought (no store read)."""
+    mine = readings(batch, f"machine:{machine_id}")  # none when the id is not a channel's
+    if not mine:
+        return no_update
+    return latest_line(max(mine, key=lambda d: d["time"]))
+
+
+follow_graphs(LIVE, BASE, ["machine-current", "machine-voltage"])
 
 
 @callback(

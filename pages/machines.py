@@ -1,7 +1,9 @@
 """Machines (seed 002): every machine's live state, current and voltage; the reference data.
 
 The live list is judged against each machine's element type (data/plant.py,
-analytics/machine_state.py) and refreshed by one callback. The other tabs
+analytics/machine_state.py) and read again by one callback: when readings
+arrive on the live feed, on the fallback poll, and on the timer (so a machine
+that falls silent shows 'no data'). The other tabs
 edit element types, machine records and operator shifts (admins only). The
 open tab lives in the URL (`?tab=shifts`).
 """
@@ -17,6 +19,7 @@ from dash import Input, Output, callback, dcc, html
 from analytics.machine_state import NO_DATA, Thresholds
 from components.alerts import error_alert
 from components.formats import ago, measured
+from components.live import live_feed
 from components.record_editor import Form, FormField, editor, register
 from components.refresh import refresh_timer
 from components.tables import simple_table
@@ -31,6 +34,7 @@ from settings import Config
 dash.register_page(__name__, path="/machines", name="Machines", order=3)
 
 QUERY = url_sync("machines")
+LIVE = "machines-live"
 STATE_COLORS = {
     "production": "success",
     "idle": "warning",
@@ -199,7 +203,10 @@ def layout(tab: str | None = None, **_: Any) -> html.Div:
     ]
     return html.Div(
         [
-            html.H3("Machines"),
+            html.Div(
+                [html.H3("Machines", className="me-3 mb-0"), live_feed(LIVE, ["machine:*"], 1_000)],
+                className="d-flex align-items-center mb-2",
+            ),
             dbc.Tabs(panes, id="machines-tabs", active_tab=tab),
             refresh_timer("machines", rt.config.page_refresh_seconds),
             dcc.Store(id=QUERY),
@@ -210,10 +217,13 @@ def layout(tab: str | None = None, **_: Any) -> html.Div:
 @callback(
     Output("machines-list", "children"),
     Input("machines-refresh", "n_intervals"),
+    Input(LIVE, "data"),
+    Input(f"{LIVE}-fallback", "n_intervals"),
     prevent_initial_call=True,
 )
-def refresh(_: int) -> Any:
-    """The live list read again: the one callback a live feed can drive later."""
+def refresh(_timer: int, _batch: Any, _polls: Any) -> Any:
+    """The live list read again. The batch is only the signal: the latest values come
+    from the store, so merged batches or updates missed while reconnecting change nothing."""
     rt = runtime()
     try:
         return machine_list(rt.store, rt.config)

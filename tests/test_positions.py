@@ -110,3 +110,11 @@ def test_position_lookups_check_names_and_values(store: Store) -> None:
         store.rows("samples", {"date": "not a date"})
     assert store.rows("geoms", {"sample_id": "'; DROP TABLE geoms; --"}) == []
     assert len(store.rows("geoms")) == 3
+
+
+def test_the_span_and_floor_of_a_sample_cover_all_its_geoms(store: Store) -> None:
+    fill(store)
+    first, last = positions.sample_span(store, "S-1")
+    assert (first, last) == (START, START + timedelta(seconds=29.5))
+    assert positions.floor_bounds(store, "S-1", (first, last)) == (0.0, 59.0, 1.5, 1.5)
+    assert positions.sample_span(store, "S-2") is None  # G3 has no coordinates

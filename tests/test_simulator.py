@@ -65,6 +65,8 @@ def test_row_counts_for_one_day(plant):
         "samples": 1,
         "geoms": 3,
         "coordinates": 3 * 3_600,
+        # 4 tags at 2 Hz for 2 hours, less the minute or two each is silent 4 times
+        "position_readings": 54_600,
         "anomalies": 12,
     }
     assert 60_000 < counts["heartbeats"] < 72_000
@@ -233,3 +235,13 @@ def test_a_large_fleet_comes_in_chunks():
     assert len(per_sensor[per_sensor["max"] < END - pd.Timedelta(minutes=10)]) == 20 + 16
     gaps = beats.sort_values(["sensor_id", "time"]).groupby("sensor_id")["time"].diff().dropna()
     assert abs(gaps.median() - pd.Timedelta(seconds=300)) < pd.Timedelta(seconds=3)
+
+
+def test_the_shortest_demo_leaves_no_raw_positions():
+    """One hour is all tracked already: no hours before it to leave raw readings of."""
+    frames = simulator.simulate(days=simulator.MIN_DAYS, seed=3, end=END)
+    assert frames["position_readings"].empty
+    assert (
+        list(frames["position_readings"].columns)
+        == metadata.tables["position_readings"].columns.keys()
+    )

@@ -579,8 +579,53 @@ def _walk(rng: np.random.Generator, n: int, low: float, high: float, speed: floa
     return low + np.where(folded > high - low, 2 * (high - low) - folded, folded)
 
 
+#: Raw readings the demo leaves for `prepare-geoms`: tags, rate (Hz), hours before the last.
+RAW_TAGS, RAW_HZ, RAW_SECONDS = 4, 2, 7_200
+
+
+def position_readings(
+    rng: np.random.Generator,
+    environment_id: str,
+    devices: int,
+    hz: int,
+    start: pd.Timestamp,
+    seconds: int,
+    chunk_rows: int = 500_000,
+) -> Iterator[pd.DataFrame]:
+    """Raw tag positions as a tracking system reports them: `devices` tags at `hz` over
+    `seconds` from `start`, each silent for a minute or two about every half hour (so
+    its readings fall into several tracks). In frames of at most `chunk_rows`, one
+    device after another, so a full day streams into a store in bounded memory."""
+    n = seconds * hz
+    if n <= 0:
+        return
+    start_us = pd.Timestamp(start).value // 1_000
+    times = start_us + np.arange(n, dtype=np.int64) * (1_000_000 // hz)
+    for k in range(devices):
+        keep = np.ones(n, dtype=bool)
+        for at in rng.uniform(0, n, size=max(1, seconds // 1_800)).astype(int):
+            keep[at : at + int(rng.uniform(60, 120) * hz)] = False
+        x = _walk(rng, n, 0.5, FLOOR[0] - 0.5, 0.4 / hz)[keep]
+        y = _walk(rng, n, 0.5, FLOOR[1] - 0.5, 0.4 / hz)[keep]
+        z = (1.0 + 0.05 * _noise(rng, n))[keep]
+        t = times[keep]
+        for i in range(0, len(t), chunk_rows):
+            part = slice(i, i + chunk_rows)
+            yield pd.DataFrame(
+                {
+                    "device_id": f"tag-{k + 1:02d}",
+                    "environment_id": environment_id,
+                    "time": _utc(t[part]),
+                    "x": np.round(x[part], 3),
+                    "y": np.round(y[part], 3),
+                    "z": np.round(z[part], 3),
+                }
+            )
+
+
 def _positions(rng: np.random.Generator, clock: _Clock) -> dict[str, pd.DataFrame]:
-    """One hall, today's CUWB sample, and three tags tracked for the last hour."""
+    """One hall, today's CUWB sample, three tags tracked for the last hour, and the raw
+    readings of the two hours before it, left for `prepare-geoms`."""
     day = clock.end.date()
     sample_id = f"E1-{day.isoformat()}"
     times = clock.grid(1, min(POSITIONS_SECONDS, clock.seconds))
@@ -605,4 +650,13 @@ def _positions(rng: np.random.Generator, clock: _Clock) -> dict[str, pd.DataFram
             "coordinates",
             {k: np.round(v, 3) if k in ("x", "y", "z") else v for k, v in coordinates.items()},
         ),
+        "position_readings": _raw_positions(rng, clock),
     }
+
+
+def _raw_positions(rng: np.random.Generator, clock: _Clock) -> pd.DataFrame:
+    seconds = max(0, min(RAW_SECONDS, clock.seconds - POSITIONS_SECONDS))
+    start = clock.end - pd.Timedelta(seconds=POSITIONS_SECONDS + seconds)
+    frames = list(position_readings(rng, "E1", RAW_TAGS, RAW_HZ, start, seconds))
+    empty = pd.DataFrame({c.name: [] for c in metadata.tables["position_readings"].columns})
+    return _frame("position_readings", pd.concat(frames, ignore_index=True) if frames else empty)

@@ -255,6 +255,16 @@ def check_sensors(driver: WebDriver) -> None:
     assert re.search(r"\d", text_of(driver, "sensors-interval-value")), "no mean interval"
 
 
+def check_positions(driver: WebDriver) -> None:
+    wait(driver).until(
+        lambda d: len(css(d, "#positions-geoms-table .positions-geom")) >= 3, "no geoms"
+    )
+    wait(driver).until(
+        lambda d: css(d, "#positions-floor .js-plotly-plot .scatterlayer .trace"), "no floor plan"
+    )
+    assert "UTC (window" in text_of(driver, "positions-window"), "no replay window"
+
+
 PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/": check_overview,
     "/explore": check_explore,
@@ -264,6 +274,7 @@ PAGE_CHECKS: dict[str, Callable[[WebDriver], None]] = {
     "/machines": check_machines,
     "/batteries": check_batteries,
     "/sensors": check_sensors,
+    "/positions": check_positions,
 }
 
 
