@@ -35,21 +35,30 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, st
         yield first, second, backend
 
 
-def subscribed(url: str, channels: list[str]) -> ClientConnection:
-    ws = connect(url.replace("http://", "ws://") + "/ws", open_timeout=30, legacy=True)
+def subscribed(url: str, channels: list[str], token: str = "") -> ClientConnection:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    ws = connect(
+        url.replace("http://", "ws://") + "/ws",
+        open_timeout=30,
+        legacy=True,
+        additional_headers=headers,
+    )
     ws.recv(timeout=10), ws.recv(timeout=10)  # the greeting
     ws.send(json.dumps({"subscribe": channels}))
     assert "subscribed" in json.loads(ws.recv(timeout=10))
     return ws
 
 
-def post(url: str, readings: list[dict]) -> None:
+def post(url: str, readings: list[dict], token: str = "") -> None:
     import urllib.request
 
     request = urllib.request.Request(
         url + "/api/v1/readings",
         data=json.dumps({"readings": readings}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 201

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,6 +34,8 @@ from tests.test_instances import REDIS, post, subscribed, wait_for
 START_TIMEOUT = 90.0
 #: Cloud Run sends SIGKILL this long after SIGTERM.
 CLOUD_RUN_GRACE_SECONDS = 10.0
+#: Production mode (a non-loopback host) requires the signing key from the environment.
+SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def free_port() -> int:
@@ -45,6 +48,10 @@ class Server:
     def __init__(self, proc: subprocess.Popen, port: int, folder: Path) -> None:
         self.proc, self.port, self.folder = proc, port, folder
         self.url = f"http://127.0.0.1:{port}"
+        self.token = ""
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def stdout(self) -> str:
         return (self.folder / "stdout.log").read_text(errors="replace")
@@ -64,7 +71,36 @@ class Server:
 def _environment(config: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "GUNICORN_"))}
     env.pop("WEB_CONCURRENCY", None)
-    return {**env, "VIGIL_CONFIG": str(config), "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    return {
+        **env,
+        "VIGIL_CONFIG": str(config),
+        "VIGIL_SECRET_KEY": SECRET_KEY,
+        "PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def cli(folder: Path, settings: dict[str, object], *args: str) -> str:
+    """`python app.py ARGS` on the server's store and signing key; its stdout."""
+    config = folder / "cli.json"
+    config.write_text(json.dumps({"port_number": 1, **settings}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_") and k != "PORT"}
+    done = subprocess.run(
+        [sys.executable, "app.py", "--config", str(config), *args],
+        cwd=PROJECT_DIR,
+        env={**env, "VIGIL_SECRET_KEY": SECRET_KEY},
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def operator_token(folder: Path, settings: dict[str, object]) -> str:
+    """A labeller's bearer token, made as an operator would: with the CLI."""
+    cli(folder, settings, "create-user", "ops", "--role", "labeller", "--random")
+    return cli(folder, settings, "create-token", "ops").strip()
 
 
 @contextmanager
@@ -110,24 +146,10 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("production")
     with postgres_schema() as backend:
         settings = {"backend": backend, "redis_url": REDIS}
-        (folder / "demo.json").write_text(json.dumps({"port_number": 1, **settings}))
-        demo = subprocess.run(
-            [
-                sys.executable,
-                "app.py",
-                "--config",
-                str(folder / "demo.json"),
-                "load-demo",
-                "--days",
-                "0.05",
-            ],
-            cwd=PROJECT_DIR,
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-        )
-        assert demo.returncode == 0, demo.stderr
+        cli(folder, settings, "load-demo", "--days", "0.05")
+        token = operator_token(folder, settings)
         with production_server(folder, settings) as server:
+            server.token = token
             yield server
 
 
@@ -153,14 +175,18 @@ def test_it_listens_on_port_on_every_address_with_a_worker_a_core(production: Se
 
 
 def test_a_page_answers_and_its_request_is_logged(production: Server) -> None:
-    status, headers, body = production.get("/explore", {"X-Request-Id": "page-check-1"})
+    status, headers, _ = production.get("/explore", {"X-Request-Id": "page-check-0"})
+    assert status == 200 and headers["X-Request-Id"] == "page-check-0"  # the login page
+    assert logged(production, "page-check-0")["user"] is None
+    asked = {"X-Request-Id": "page-check-1", **production.bearer()}
+    status, headers, body = production.get("/explore", asked)
     assert status == 200 and b"<title>Vigil</title>" in body
     assert headers["X-Request-Id"] == "page-check-1"
     line = logged(production, "page-check-1")
     assert line["method"] == "GET" and line["path"] == "/explore" and line["status"] == 200
-    assert line["user"] == "analyst" and line["severity"] == "INFO"
+    assert line["user"] == "ops" and line["severity"] == "INFO"
     assert 0 < line["latency_ms"] < 30_000
-    status, _, layout = production.get("/_dash-layout")
+    status, _, layout = production.get("/_dash-layout", production.bearer())
     assert status == 200 and json.loads(layout)
 
 
@@ -183,10 +209,10 @@ def test_health_and_readiness(production: Server) -> None:
 
 def test_ingested_readings_reach_a_websocket_through_redis(production: Server) -> None:
     mark = float(uuid.uuid4().int % 90_000)  # a value no other run is likely to send
-    ws = subscribed(production.url, ["machine:M1"])
+    ws = subscribed(production.url, ["machine:M1"], production.token)
     try:
         post(production.url, [{"machine_id": "M1", "time": datetime.now(UTC).isoformat(),
-                               "current": mark}])  # fmt: skip
+                               "current": mark}], production.token)  # fmt: skip
         assert wait_for(ws, {"machine_id": "M1", "current": mark})["channel"] == "machine:M1"
     finally:
         ws.close()
@@ -202,10 +228,12 @@ def test_ingested_readings_reach_a_websocket_through_redis(production: Server) -
 def test_sigterm_closes_every_websocket_with_1001_and_exits_in_time(tmp_path: Path) -> None:
     settings = {"backend": f"sqlite:///{tmp_path / 'vigil.db'}", "redis_url": REDIS,
                 "demo_data": False}  # fmt: skip
+    token = operator_token(tmp_path, settings)
     with production_server(tmp_path, settings) as server:
         ws_url = server.url.replace("http://", "ws://")
+        bearer = {"Authorization": f"Bearer {token}"}
         sockets = [connect(ws_url + "/ws", open_timeout=30, legacy=True) for _ in range(6)]
-        sockets += [connect(ws_url + path, open_timeout=30, legacy=True)
+        sockets += [connect(ws_url + path, open_timeout=30, legacy=True, additional_headers=bearer)
                     for path in ("/live_recent_ws", "/ws/batteries")]  # fmt: skip
         for ws in sockets:
             ws.recv(timeout=10)  # each is open and served

@@ -44,6 +44,9 @@ def log_in(driver: WebDriver, username: str, password: str) -> None:
     box.send_keys(username)
     driver.find_element(By.ID, "login-password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
+    # the answer is a new page (the next one, or the login again with a message)
+    wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait(driver).until(lambda d: "/login" not in d.current_url or text_of(d, "login-message"))
 
 
 def test_login_and_logout(driver: WebDriver, site: str) -> None:
