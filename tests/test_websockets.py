@@ -290,9 +290,16 @@ def test_a_client_that_falls_too_far_behind_is_closed(
     monkeypatch.setattr(connection, "MAX_BACKLOG", 20)
     client = server.connect()
     client.ask({"subscribe": "sensor:*"})
+    watcher = server.connect()
+    watcher.ask({"subscribe": "machine:M1"})
     payload = {"blob": "x" * 30_000}
     for k in range(1_000):  # 30 MB: far more than the socket buffers hold
         server.hub.publish("sensor:S01", {**payload, "k": k})
+    # The hub delivers in order: once the watcher has this, the slow client was offered
+    # all 1,000 without reading (reading earlier could keep its backlog short)
+    server.hub.publish("machine:M1", {"k": "done"})
+    assert watcher.next()["data"] == {"k": "done"}
+    watcher.close()
     assert client.closed_with() in (connection.CLOSE_BEHIND, None)
     assert client.ws.protocol.state.name in ("CLOSING", "CLOSED")
     other = server.connect()
