@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from api import validation
@@ -73,10 +74,13 @@ class Ingest:
 
 
 def _frame(part: Accepted) -> pd.DataFrame:
-    columns = part.kind.columns
-    frame = pd.DataFrame({c: [row[c] for row in part.rows] for c in columns})
-    frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    return frame
+    """The rows as `Store.write` takes them. Plain object columns and a ready UTC time
+    column: pandas' own inference and parsing cost most of a one-reading write."""
+    data: dict[str, Any] = {
+        c: np.array([row[c] for row in part.rows], dtype=object) for c in part.kind.columns
+    }
+    data["time"] = pd.DatetimeIndex(data["time"].tolist())  # UTC datetimes (validation)
+    return pd.DataFrame(data, copy=False)
 
 
 def _messages(part: Accepted, ingested: float) -> list[tuple[str, dict[str, Any]]]:

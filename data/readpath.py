@@ -22,7 +22,7 @@ import pandas as pd
 from data import rollup
 from data.feedback import new_event_id
 from data.m4 import POINTS_PER_BUCKET, to_times
-from data.sql_values import parse_times
+from data.sql_values import parse_times, utc_microseconds
 from data.store import (
     SORTS,
     STATUSES,
@@ -201,9 +201,9 @@ def rollup_shape(store: Store, table: str) -> tuple[str, str | None, list[str]] 
 
 def written_rows(frame: pd.DataFrame, time_name: str, entity_column: str | None) -> pd.DataFrame:
     """(entity, e) of the rows a write holds: e in epoch seconds, entity '' without one."""
-    epochs = parse_times(frame[time_name], time_name).dt.as_unit("us").astype("int64") / 1e6
+    epochs = utc_microseconds(parse_times(frame[time_name], time_name)) / 1e6
     entity = frame[entity_column].astype(str) if entity_column else ""
-    return pd.DataFrame({"entity": entity, "e": epochs.to_numpy(float)}, index=frame.index)
+    return pd.DataFrame({"entity": entity, "e": epochs}, index=frame.index)
 
 
 def written_span(

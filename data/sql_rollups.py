@@ -18,7 +18,7 @@ import psycopg2.extras
 from sqlalchemy import Connection, Table, and_, func, literal, or_, select
 
 from data import readpath, rollup, schema, sql_bulk
-from data.sql_values import arrays, epoch_to_utc, parse_times
+from data.sql_values import arrays, epoch_to_utc, parse_times, utc_microseconds
 from data.sqlfuncs import epoch_seconds
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ class SQLRollups:
     def _epochs(self, times: pd.Series) -> np.ndarray:
         """Epoch seconds exactly as `epoch_seconds` computes them in this database, so
         merged rollup times equal those a rebuild reads back."""
-        us = times.dt.as_unit("us").astype("int64").to_numpy()
+        us = utc_microseconds(times)
         if self.store.engine.dialect.name == "sqlite":  # whole seconds + the stored fraction
             return (us // 1_000_000).astype(float) + (us % 1_000_000) / 1e6
         return us / 1e6

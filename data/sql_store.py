@@ -135,6 +135,7 @@ class SQLStore(Store):
         self._accounts_api = SQLRecords(self, accounts=True)
         self._lock = threading.Lock()
         self._tables: dict[str, Table] = {}
+        self._infos: dict[str, tuple[Table, list[ColumnInfo]]] = {}
         self._names: frozenset[str] = frozenset()
         self._catalog_at = 0.0
 
@@ -185,6 +186,14 @@ class SQLStore(Store):
 
     def columns(self, table: str) -> list[ColumnInfo]:
         tbl = self._table(table)
+        known = self._infos.get(table)
+        if known is None or known[0] is not tbl:  # computed once per reflected table
+            known = (tbl, self._describe(tbl))
+            self._infos[table] = known
+        return list(known[1])
+
+    def _describe(self, tbl: Table) -> list[ColumnInfo]:
+        """Every write and read asks for this; `str(col.type)` builds a dialect each call."""
         primary = {c.name for c in tbl.primary_key.columns}
         infos = []
         for col in tbl.columns:

@@ -91,3 +91,68 @@ def test_level_for_picks_the_coarsest_fitting_stored_level() -> None:
     assert rollup.level_for(172.8, 600) is None
     assert rollup.level_for(5, 10) is None
     assert rollup.level_for(10_000, 60) == 3600
+
+
+def naive_bucket_rows(raw: pd.DataFrame, columns: list[str], level: int) -> list[tuple]:
+    """M4 of each (entity, bucket, column) by a plain loop: the definition itself."""
+    out = []
+    for (entity, bucket), rows in raw.groupby([raw["entity"], np.floor(raw["e"] / level)]):
+        rows = rows.sort_values("e", kind="stable")
+        for col in columns:
+            e, v = rows["e"].tolist(), rows[col].tolist()
+            known = [i for i, x in enumerate(v) if not np.isnan(x)]
+            imn = min(known, key=lambda i: v[i]) if known else None  # min() keeps the first
+            imx = max(known, key=lambda i: (v[i], -i)) if known else None
+            out.append(
+                (entity, col, int(bucket), len(e), e[0], v[0],
+                 e[imn] if known else None, v[imn] if known else None,
+                 e[imx] if known else None, v[imx] if known else None, e[-1], v[-1])
+            )  # fmt: skip
+    return sorted(out, key=lambda r: (r[0], r[1], r[2]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["M1", "M2", "B7"]),
+            st.integers(0, 7_200),
+            st.one_of(st.none(), st.integers(-3, 3)),  # few values: ties; None: missing
+            st.one_of(st.none(), st.integers(-3, 3)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    levels=st.lists(st.sampled_from(rollup.LEVELS), min_size=1, max_size=4, unique=True),
+)
+def test_bucket_rows_is_m4_of_each_bucket(rows: list[tuple], levels: list[int]) -> None:
+    """Unsorted rows, ties, missing values and all-missing buckets, several levels at
+    once: every column's M4 per bucket and level as the plain definition computes it,
+    earliest extreme winning."""
+    raw = pd.DataFrame(rows, columns=["entity", "e", "a", "b"]).astype({"e": float})
+    raw["e"] += T0
+    raw[["a", "b"]] = raw[["a", "b"]].astype(float)
+    found = rollup.bucket_rows(
+        raw["entity"].to_numpy(object),
+        raw["e"].to_numpy(float),
+        {"a": raw["a"].to_numpy(float), "b": raw["b"].to_numpy(float)},
+        levels,
+    )
+
+    def plain(x: object) -> object:
+        return None if isinstance(x, float) and np.isnan(x) else x
+
+    got = sorted(
+        (
+            int(found["level"][i]),
+            found["entity"][i], found["col"][i], int(found["bucket"][i]), int(found["n"][i]),
+            *(plain(float(found[c][i])) for c in rollup.POINT_COLUMNS[1:]),
+        )
+        for i in range(len(found["level"]))
+    )  # fmt: skip
+    expected = sorted(
+        (level, *(plain(x) for x in row))
+        for level in levels
+        for row in naive_bucket_rows(raw, ["a", "b"], level)
+    )
+    assert got == expected
