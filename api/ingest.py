@@ -76,8 +76,10 @@ class Ingest:
 def _frame(part: Accepted) -> pd.DataFrame:
     """The rows as `Store.write` takes them. Plain object columns and a ready UTC time
     column: pandas' own inference and parsing cost most of a one-reading write."""
+    numbers = part.kind.numbers
     data: dict[str, Any] = {
-        c: np.array([row[c] for row in part.rows], dtype=object) for c in part.kind.columns
+        c: np.array([row[c] for row in part.rows], dtype=float if c in numbers else object)
+        for c in part.kind.columns
     }
     data["time"] = pd.DatetimeIndex(data["time"].tolist())  # UTC datetimes (validation)
     return pd.DataFrame(data, copy=False)

@@ -195,17 +195,11 @@ class SQLRollups:
         database: one INSERT ... ON CONFLICT DO UPDATE (MERGE_SQL), so no stored row
         is read back into Python and the cost follows the write."""
         time_name, entity_column, metrics = shape
-        entity = frame[entity_column].astype(str).to_numpy() if entity_column else None
         e = self._epochs(parse_times(frame[time_name], time_name))
         rows = rollup.bucket_rows(
-            entity if entity is not None else np.full(len(e), "", dtype=object),
+            _texts(frame[entity_column]) if entity_column else np.full(len(e), "", dtype=object),
             e,
-            {
-                c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
-                if c in frame
-                else np.full(len(e), np.nan)
-                for c in metrics
-            },
+            {c: _numbers(frame[c]) if c in frame else np.full(len(e), np.nan) for c in metrics},
             readpath.stored_levels(finest),
         )
         columns = [np.full(len(rows["level"]), tbl.name, dtype=object).tolist()]
@@ -318,3 +312,17 @@ class SQLRollups:
         rows = [part.assign(source=tbl.name, level=level) for level, part in levels.items()]
         sql_bulk.insert(conn, ru, pd.concat(rows, ignore_index=True))
         return len(raw)
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """Entity ids as text, the rollups' key (ids of text columns are text already)."""
+    if pd.api.types.is_string_dtype(values):
+        return values.to_numpy(object)
+    return values.astype(str).to_numpy(object)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A metric as floats; values that are not numbers count as missing."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(float, na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(float)
