@@ -49,6 +49,7 @@ CLOSE_REVOKED = 1008  # policy violation too: the user was disabled or their rol
 CHECK_SECONDS = 20.0
 CLOSE_BEHIND = 1013  # try again later: the client fell too far behind
 
+_DONTWAIT = socket.MSG_DONTWAIT
 _INCOMING = object()
 _GOING_AWAY = object()
 T = TypeVar("T")
@@ -202,6 +203,8 @@ class Connection:
         self._write = threading.Lock()
         self._state = threading.Lock()
         self._raw: socket.socket = ws.sock
+        with contextlib.suppress(OSError):  # a live update leaves at once, as asyncio's sockets do
+            self._raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         ws.sock = _LockedSocket(self._raw, self._write)
         self._queued = 0  # live frames waiting in the outbox
         self._held = True  # until `release_live()`: updates wait behind a snapshot
@@ -210,23 +213,33 @@ class Connection:
         self.outbox.put(_INCOMING)  # frames that came before the outbox was attached
 
     def deliver(self, message: Message) -> None:
-        """The hub's callback: write the frame now if the socket takes it, else queue it."""
+        """The hub's callback: write the frame now if the socket takes it, else queue it.
+
+        Runs once per subscriber and message (10,000 times a second in bench/live.py),
+        so the send is written out here rather than called: the socket's own cost is
+        ~11 µs, and each Python call on the way adds half a microsecond."""
         if self._behind:
             return
         frame = self.frame_for(message)
         if frame is None:
             return
-        if not self._held and self._queued == 0 and self._write.acquire(blocking=False):
-            try:
-                sent = self._send_now(frame)
-                if 0 < sent < len(frame):
-                    self._abort()
-                    return
-            finally:
-                self._write.release()
-            if sent:
+        if self._held or self._queued or not self._write.acquire(blocking=False):
+            self._enqueue(frame)
+            return
+        try:
+            # A dead socket counts as sent: the connection's thread sees it closed and ends.
+            sent = self._raw.send(frame, _DONTWAIT) if self.ws.connected else len(frame)
+            if 0 < sent < len(frame):  # nothing may be written between a frame's two parts
+                self._abort()
                 return
-        self._enqueue(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            return
+        finally:
+            self._write.release()
+        if not sent:
+            self._enqueue(frame)
 
     def release_live(self) -> None:
         """Let updates go straight out: what had to precede them has been sent."""
@@ -296,18 +309,6 @@ class Connection:
     def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed, OSError):
             self.ws.close(code, reason)
-
-    def _send_now(self, frame: bytes) -> int:
-        """Bytes of `frame` the socket took without waiting; a dead socket counts as done
-        (the connection's thread sees it closed and ends)."""
-        if not self.ws.connected:
-            return len(frame)
-        try:
-            return self._raw.send(frame, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return 0
-        except OSError:
-            return len(frame)
 
     def _abort(self) -> None:
         self._behind = True

@@ -108,9 +108,11 @@ def requests(ws: Any) -> None:
 def update_frame(message: Message) -> bytes:
     """A subscription's update, `{"channel": ..., "data": ...}`, spliced from the hub's
     JSON and framed once for every subscriber."""
-    return message.rendered(
-        "ws", lambda m: text_frame(f'{{"channel":{json.dumps(m.channel)},"data":{m.text}}}')
-    )
+    return message.rendered("ws", _update_frame)
+
+
+def _update_frame(message: Message) -> bytes:
+    return text_frame(f'{{"channel":{json.dumps(message.channel)},"data":{message.text}}}')
 
 
 def reply(session: Session, text: str) -> dict[str, Any]:
