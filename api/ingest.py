@@ -74,8 +74,9 @@ class Ingest:
 
 
 def _frame(part: Accepted) -> pd.DataFrame:
-    """The rows as `Store.write` takes them. Plain object columns and a ready UTC time
-    column: pandas' own inference and parsing cost most of a one-reading write."""
+    """The rows as `Store.write` takes them: float columns for numbers, object columns
+    for text and a ready UTC time column, since pandas' own inference and parsing
+    cost most of a one-reading write."""
     numbers = part.kind.numbers
     data: dict[str, Any] = {
         c: np.array([row[c] for row in part.rows], dtype=float if c in numbers else object)
