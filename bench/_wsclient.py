@@ -92,7 +92,6 @@ class LoadClient:
         if b" 101 " not in status:
             raise ConnectionError(status.decode(errors="replace"))
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.closed_with: int | None = None
         self.pending: list[tuple[int, bytes]] = []
 
     def send(self, text: str) -> None:
@@ -166,7 +165,5 @@ class Reader:
                     self.unstamped += 1
                 frames, client.buffer = split_frames(client.buffer + data)
                 for opcode, payload in frames:
-                    if opcode == 0x1:
+                    if opcode == 0x1:  # a close frame is followed by the end of the stream
                         on_text(payload, arrived, read)
-                    elif opcode == 0x8:
-                        client.closed_with = int.from_bytes(payload[:2], "big") or None
