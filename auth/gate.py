@@ -195,12 +195,16 @@ def install(server: Flask, store: Store, config: Config) -> None:
 
 
 def prime_pages(server: Flask) -> None:
-    """Run Dash's first-request hooks now, as the local user. Dash builds its validation
-    layout (every page's layout) on the first request it sees; with accounts on that
-    may be a visitor without a session (the login page), whose layouts would lack
-    what only a user sees, and the callbacks of those ids would then be refused."""
-    if server.extensions[EXTENSION].off:
-        return
+    """Run Dash's first-request hooks now, before the worker serves, as the local user.
+
+    Dash registers the bundles it may serve, its callbacks and the pages' validation
+    layout on the first request, and marks that done before doing it (dash.py,
+    `_setup_server` and the pages router): the other first requests of a threaded
+    worker, which come together when a browser loads a page, found half a list, and
+    a bundle answered 500 left the page blank (tests/test_first_requests.py). And with
+    accounts on the first request may be a visitor without a session (the login
+    page), whose layouts would lack what only a user sees, so the callbacks of those
+    ids would then be refused."""
     with server.test_request_context("/"):
         g.vigil_user = LOCAL_USER
         for hook in server.before_request_funcs.get(None, []):

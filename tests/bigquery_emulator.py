@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -27,6 +26,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 
+from tests.ports import free_port
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXECUTABLE = PROJECT_DIR / ".venv-bq" / "bin" / "bqemulator"
 PROJECT = "test-proj"
@@ -34,12 +35,6 @@ START_SECONDS = 60.0
 #: Test calls give up quickly: the emulator answers some bad requests with 500,
 #: which the client would otherwise retry for minutes.
 RETRY = DEFAULT_RETRY.with_deadline(10.0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Emulator:

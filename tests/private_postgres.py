@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 def _bin_dir() -> Path:
@@ -22,12 +23,6 @@ def _bin_dir() -> Path:
     if not found:
         raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
     return found[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:
@@ -58,7 +53,7 @@ def private_postgres() -> Iterator[Cluster]:
     folder = Path(tempfile.mkdtemp(prefix="vigil-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    cluster = Cluster(folder, _free_port())
+    cluster = Cluster(folder, free_port())
     try:
         cluster._run(
             str(_bin_dir() / "initdb"), "-D", str(cluster.data), "-A", "trust", "-U", "postgres"

@@ -10,7 +10,6 @@ import multiprocessing
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from websockets.sync.client import connect
 from commands.serve import gunicorn_command
 from settings import PROJECT_DIR
 from tests.conftest import postgres_schema
+from tests.ports import free_port
 from tests.test_instances import REDIS, post, subscribed, wait_for
 
 START_TIMEOUT = 90.0
@@ -36,12 +36,6 @@ START_TIMEOUT = 90.0
 CLOUD_RUN_GRACE_SECONDS = 10.0
 #: Production mode (a non-loopback host) requires the signing key from the environment.
 SECRET_KEY = secrets.token_urlsafe(48)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

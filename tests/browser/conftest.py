@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from commands.serve import gunicorn_command
+from tests.ports import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -58,10 +58,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+#: The logs of the Vigil servers running now: a failing test shows what they complained of.
+_RUNNING_LOGS: list[Path] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for log in _RUNNING_LOGS:
+            report.sections.append((f"Vigil server {log.parent.name}: not INFO", _complaints(log)))
+
+
+def _complaints(log: Path) -> str:
+    """The server's lines other than its INFO request lines (errors, tracebacks): the last 80."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    kept = [line for line in lines if '"severity": "INFO"' not in line]
+    return "\n".join(kept[-80:]) or "(nothing but INFO lines)"
 
 
 def _output(log: Path) -> str:
@@ -90,7 +104,7 @@ def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> It
     """
     with tempfile.TemporaryDirectory(prefix="vigil-browser-") as tmp:
         folder = Path(tmp)
-        port = _free_port()
+        port = free_port()
         config = folder / "config.json"
         # accounts off unless the settings turn them on (the browser tests of auth do)
         config.write_text(json.dumps({"port_number": port, "auth": False, **settings}))
@@ -152,9 +166,12 @@ def running_server(settings: dict[str, object], gunicorn_workers: int = 0) -> It
                         pytrace=False,
                     )
                 time.sleep(0.2)
+            _RUNNING_LOGS.append(log)
             yield url
             assert proc.poll() is None, "the server died during the tests:\n" + _output(log)
         finally:
+            if log in _RUNNING_LOGS:
+                _RUNNING_LOGS.remove(log)
             _stop(proc)
 
 
