@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -72,6 +73,23 @@ def test_login_and_logout(driver: WebDriver, site: str) -> None:
     driver.get(site + "/admin")
     assert "/login?next=/admin" in driver.current_url
     assert_clean_console(driver, "after logout")
+
+
+def test_a_session_that_ends_with_the_page_open_leads_to_the_login(
+    driver: WebDriver, site: str
+) -> None:
+    driver.get(site + "/login")
+    log_in(driver, "lab", PASSWORD)
+    open_page(driver, site + "/anomalies")
+    driver.delete_cookie("vigil_session")  # as when it expires or is ended in another tab
+    (explore,) = [a for a in css(driver, "#navbar-links a.nav-link") if a.text == "Explore"]
+    explore.click()  # a page change inside Dash: a callback, answered 401
+    wait(driver).until(lambda d: "/login?next=" in d.current_url, "the page stayed, refused")
+    assert parse_qs(urlsplit(driver.current_url).query)["next"] == ["/explore"]
+    log_in(driver, "lab", PASSWORD)
+    wait(driver).until(lambda d: urlsplit(d.current_url).path == "/explore", "not back")
+    open_page(driver, driver.current_url)
+    assert wait(driver).until(lambda d: text_of(d, "navbar-user")) == "lab (labeller)"
 
 
 def test_the_admin_page_manages_users(driver: WebDriver, site: str) -> None:
