@@ -39,7 +39,6 @@ import logging
 import math
 import os
 import re
-import threading
 import time as clock
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -63,6 +62,7 @@ from sqlalchemy.sql import sqltypes
 from data import bigquery_rows, readpath, rollup, schema
 from data.bigquery_anomalies import BigQueryAnomalies
 from data.bigquery_sql import IDENTIFIER, TABLE_NAME, Job, Scan, bigquery_type, param, quote
+from data.catalog import Catalog
 from data.m4 import m4_points, to_times
 from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
 from data.store import (
@@ -86,7 +86,6 @@ log = logging.getLogger(__name__)
 
 HIDDEN_TABLES = readpath.HIDDEN_TABLES
 FILL_MARKERS = readpath.FILL_MARKERS
-CATALOG_TTL_SECONDS = 30.0
 #: How long the pyramid's per-entity summary answers pickers and default ranges.
 SUMMARY_TTL_SECONDS = 5.0
 #: How long the tables' finest rollup levels are kept (each decided once, on a first write).
@@ -206,10 +205,7 @@ class BigQueryStore(Store):
         self._label_name = label_column
         self._retry = DEFAULT_RETRY.with_deadline(retry_seconds)
         self._job_retry = DEFAULT_JOB_RETRY.with_deadline(retry_seconds)
-        self._lock = threading.Lock()
-        self._names: frozenset[str] = frozenset()
-        self._infos: dict[str, _TableInfo] = {}
-        self._catalog_at = 0.0
+        self._catalog: Catalog[_TableInfo] = Catalog(self._table_names, self._read_info)
         self._pyramids_cache: tuple[dict[str, int | None], float] | None = None
         self._summaries: tuple[dict[str, _Summary], float] | None = None
         self.review = BigQueryAnomalies(self)
@@ -354,60 +350,39 @@ class BigQueryStore(Store):
         return f"`{self.project}.{self.dataset}.{table}`"
 
     # -- catalog ----------------------------------------------------------------
-    def _refresh_catalog(self) -> None:
+    def _table_names(self) -> list[str]:
         with self._errors():
             try:
-                names = [
-                    t.table_id
-                    for t in self._client.list_tables(
-                        self._dataset_ref, retry=self._retry, timeout=API_TIMEOUT
-                    )
-                ]
+                tables = self._client.list_tables(
+                    self._dataset_ref, retry=self._retry, timeout=API_TIMEOUT
+                )
+                return [t.table_id for t in tables if TABLE_NAME.match(t.table_id)]
             except api_errors.NotFound:
-                names = []  # no dataset yet: create_schema makes it
-        with self._lock:
-            self._names = frozenset(n for n in names if TABLE_NAME.match(n))
-            self._infos = {n: i for n, i in self._infos.items() if n in self._names}
-            self._catalog_at = clock.monotonic()
-
-    def _known(self, name: str) -> bool:
-        stale = clock.monotonic() - self._catalog_at > CATALOG_TTL_SECONDS
-        if stale or name not in self._names:
-            self._refresh_catalog()  # a table created since the last look is found
-        return name in self._names
+                return []  # no dataset yet: create_schema makes it
 
     def _info(self, name: str, accounts: bool = False) -> _TableInfo:
         """The schema of a user-visible table (with `accounts`: of an account table only);
         NotFound before any query otherwise."""
-        if not isinstance(name, str) or not self._known(name):
-            raise NotFound(f"unknown table '{name}'")
-        if (name in readpath.ACCOUNT_TABLES) != accounts or (
-            name in HIDDEN_TABLES and not accounts
-        ):
-            raise NotFound(f"unknown table '{name}'")
-        info = self._infos.get(name)
-        if info is None:
-            with self._errors():
-                found = self._client.get_table(
-                    self._table_ref(name), retry=self._retry, timeout=API_TIMEOUT
-                )
-            fields = {
-                f.name: f
-                for f in found.schema
-                if f.mode != "REPEATED"
-                and f.field_type not in ("RECORD", "STRUCT")
-                and IDENTIFIER.match(f.name)
-            }
-            constraints = getattr(found, "table_constraints", None)
-            key = getattr(constraints, "primary_key", None)
-            info = _TableInfo(fields, frozenset(getattr(key, "columns", None) or ()))
-            with self._lock:
-                self._infos[name] = info
-        return info
+        return self._catalog.schema(name, accounts)
+
+    def _read_info(self, name: str) -> _TableInfo:
+        with self._errors():
+            found = self._client.get_table(
+                self._table_ref(name), retry=self._retry, timeout=API_TIMEOUT
+            )
+        fields = {
+            f.name: f
+            for f in found.schema
+            if f.mode != "REPEATED"
+            and f.field_type not in ("RECORD", "STRUCT")
+            and IDENTIFIER.match(f.name)
+        }
+        constraints = getattr(found, "table_constraints", None)
+        key = getattr(constraints, "primary_key", None)
+        return _TableInfo(fields, frozenset(getattr(key, "columns", None) or ()))
 
     def tables(self) -> list[str]:
-        self._refresh_catalog()
-        return sorted(self._names - HIDDEN_TABLES)
+        return self._catalog.visible()
 
     def columns(self, table: str) -> list[ColumnInfo]:
         info = self._info(table)
@@ -749,7 +724,7 @@ class BigQueryStore(Store):
         if cached is not None and clock.monotonic() - cached[1] < FINEST_TTL_SECONDS:
             return cached[0]
         found: dict[str, int | None] = {}
-        if self._known("m4_sources"):
+        if self._catalog.has("m4_sources"):
             rows = self._query(
                 "rollup-level",
                 f"SELECT source, finest FROM {self._ref('m4_sources')}",
@@ -804,7 +779,7 @@ class BigQueryStore(Store):
             return cached[0]
         sources = []
         for name, finest in sorted(self._pyramids().items()):
-            if finest and name in self._names and name not in HIDDEN_TABLES:
+            if finest and name in self._catalog.names and name not in HIDDEN_TABLES:
                 shape = readpath.rollup_shape(self, name)
                 if shape is not None:
                     sources.append((name, shape[2][0]))
@@ -1018,7 +993,7 @@ class BigQueryStore(Store):
 
     def _delete_rollups(self, table: str) -> None:
         for name in ("m4_rollups", "m4_sources"):
-            if self._known(name):
+            if self._catalog.has(name):
                 self._dml(
                     "rollup-delete",
                     f"DELETE FROM {self._ref(name)} WHERE source = @source",
@@ -1160,14 +1135,14 @@ class BigQueryStore(Store):
             self._client.create_dataset(
                 dataset, exists_ok=True, retry=self._retry, timeout=API_TIMEOUT
             )
-        self._refresh_catalog()
+        names = self._catalog.refresh()
         wanted = [t for t in schema.metadata.sorted_tables]
-        missing = [t for t in wanted if t.name not in self._names]
-        before = head() if not missing else (None if "anomalies" not in self._names else "partial")
+        missing = [t for t in wanted if t.name not in names]
+        before = head() if not missing else (None if "anomalies" not in names else "partial")
         for table in missing:
             self._create(table)
         widened = [self._add_columns(t) for t in wanted if t not in missing]
-        self._refresh_catalog()
+        self._catalog.refresh()
         return ("partial" if any(widened) and not missing else before), head()
 
     def _add_columns(self, table: Table) -> bool:
@@ -1188,13 +1163,12 @@ class BigQueryStore(Store):
             f"ADD COLUMN IF NOT EXISTS {quote(c.name)} {bigquery_type(c)}" for c in new
         )
         self._dml("add-columns", f"ALTER TABLE {self._ref(table.name)} {additions}")
-        with self._lock:
-            self._infos.pop(table.name, None)
+        self._catalog.forget(table.name)
         return True
 
     def create_table(self, table: Table) -> None:
         self._create(table)
-        self._refresh_catalog()
+        self._catalog.refresh()
 
     def _create(self, table: Table) -> None:
         if not TABLE_NAME.match(table.name):
@@ -1250,7 +1224,7 @@ class BigQueryStore(Store):
 
     def delete_all(self, table: str) -> None:
         if table in HIDDEN_TABLES and table in schema.metadata.tables:
-            if not self._known(table):
+            if not self._catalog.has(table):
                 raise NotFound(f"unknown table '{table}'")
         else:
             self._info(table)
@@ -1261,8 +1235,8 @@ class BigQueryStore(Store):
 
     def is_empty(self) -> bool:
         """One job of COUNT(*)s, which BigQuery answers from metadata: 0 bytes."""
-        self._refresh_catalog()
-        present = [name for name in FILL_MARKERS if name in self._names]
+        names = self._catalog.refresh()
+        present = [name for name in FILL_MARKERS if name in names]
         if not present:
             return True
         counts = " + ".join(f"(SELECT COUNT(*) FROM {self._ref(name)})" for name in present)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time as clock
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,10 +37,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import sqltypes
 
 from data import migrate, readpath, schema, sql_bulk, sql_health
+from data.catalog import Catalog
 from data.feedback import check_feedback
 from data.health import SensorHealth
 from data.m4 import m4_query, unfold
-from data.readpath import ACCOUNT_TABLES, FILL_MARKERS, HIDDEN_TABLES
+from data.readpath import FILL_MARKERS, HIDDEN_TABLES
 from data.sql_records import SQLRecords
 from data.sql_rollups import SQLRollups
 from data.sql_values import arrays, number_arrays
@@ -63,7 +62,6 @@ from errors import InvalidInput, NotFound, Unavailable
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 10_000
-CATALOG_TTL_SECONDS = 30.0
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -133,11 +131,8 @@ class SQLStore(Store):
         self.rollups = SQLRollups(self)
         self._records_api = SQLRecords(self)
         self._accounts_api = SQLRecords(self, accounts=True)
-        self._lock = threading.Lock()
-        self._tables: dict[str, Table] = {}
+        self._catalog: Catalog[Table] = Catalog(self._table_names, self._reflect)
         self._infos: dict[str, tuple[Table, list[ColumnInfo]]] = {}
-        self._names: frozenset[str] = frozenset()
-        self._catalog_at = 0.0
 
     # -- connections and errors -------------------------------------------
     @contextmanager
@@ -152,37 +147,20 @@ class SQLStore(Store):
             raise Unavailable(f"store unavailable: {readpath.first_line(exc.orig)}") from exc
 
     # -- catalog ----------------------------------------------------------
-    def _refresh_catalog(self) -> None:
+    def _table_names(self) -> list[str]:
         with self._connect() as conn:
-            names = inspect(conn).get_table_names()
-        with self._lock:
-            self._names = frozenset(names)
-            self._tables = {n: t for n, t in self._tables.items() if n in self._names}
-            self._catalog_at = clock.monotonic()
+            return inspect(conn).get_table_names()
 
-    def _known(self, name: str) -> bool:
-        stale = clock.monotonic() - self._catalog_at > CATALOG_TTL_SECONDS
-        if stale or name not in self._names:
-            self._refresh_catalog()  # a table created since the last look is found
-        return name in self._names
+    def _reflect(self, name: str) -> Table:
+        with self._connect() as conn:
+            return Table(name, MetaData(), autoload_with=conn)
 
     def _table(self, name: str, accounts: bool = False) -> Table:
         """A table a request may name, or with `accounts` one of the account tables only."""
-        if not isinstance(name, str) or not self._known(name):
-            raise NotFound(f"unknown table '{name}'")
-        if (name in ACCOUNT_TABLES) != accounts or (name in HIDDEN_TABLES and not accounts):
-            raise NotFound(f"unknown table '{name}'")
-        table = self._tables.get(name)
-        if table is None:
-            with self._connect() as conn:
-                table = Table(name, MetaData(), autoload_with=conn)
-            with self._lock:
-                self._tables[name] = table
-        return table
+        return self._catalog.schema(name, accounts)
 
     def tables(self) -> list[str]:
-        self._refresh_catalog()
-        return sorted(self._names - HIDDEN_TABLES)
+        return self._catalog.visible()
 
     def columns(self, table: str) -> list[ColumnInfo]:
         tbl = self._table(table)
@@ -541,13 +519,13 @@ class SQLStore(Store):
         """Create or upgrade Vigil's tables (Alembic); returns the revisions before and after."""
         with self._connect(write=True) as conn:
             revisions = migrate.upgrade(conn)
-        self._refresh_catalog()
+        self._catalog.refresh()
         return revisions
 
     def create_table(self, table: Table) -> None:
         with self._connect(write=True) as conn:
             table.create(conn, checkfirst=True)
-        self._refresh_catalog()
+        self._catalog.refresh()
 
     def delete_all(self, table: str) -> None:
         tbl = self._table(table) if table not in HIDDEN_TABLES else schema.metadata.tables[table]
@@ -559,10 +537,10 @@ class SQLStore(Store):
                 sql_health.clear(conn)
 
     def is_empty(self) -> bool:
-        self._refresh_catalog()
+        names = self._catalog.refresh()
         with self._connect() as conn:
             for name in FILL_MARKERS:
-                if name in self._names:
+                if name in names:
                     tbl = schema.metadata.tables[name]
                     if conn.execute(select(literal(1)).select_from(tbl).limit(1)).first():
                         return False

@@ -219,7 +219,7 @@ def test_schema_upgrade_adds_new_columns_to_existing_tables(store: BigQueryStore
     old = client.get_table(ref)
     client.delete_table(ref)
     client.create_table(bigquery.Table(ref, schema=[f for f in old.schema if f.name != "reverts"]))
-    store._refresh_catalog()
+    store._catalog.refresh()
     assert "reverts" not in {f.name for f in client.get_table(ref).schema}
     assert store.create_schema()[0] == "partial"
     # (the emulator applies the DDL to its storage but not to the schema its API reports)

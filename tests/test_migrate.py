@@ -43,7 +43,7 @@ def test_a_store_from_before_migrations_is_adopted_with_its_rows(url: str) -> No
         # what Vigil did before it had migrations: the baseline's tables, no alembic_version
         command.upgrade(migrate._config(conn), migrate.BASELINE)
         conn.execute(text("DROP TABLE alembic_version"))
-    store._refresh_catalog()
+    store._catalog.refresh()
     store.write("machine_readings", machine_frame("M1", 10))
     before, after = store.create_schema()
     assert (before, after) == (None, migrate.head())
@@ -76,7 +76,7 @@ def test_heartbeats_from_before_the_summary_are_summarised_on_upgrade(url: str) 
     store = SQLStore(url)
     with store.engine.begin() as conn:
         command.upgrade(migrate._config(conn), "0002")
-    store._refresh_catalog()
+    store._catalog.refresh()
     frame = beats(BEATS)
     with store.engine.begin() as conn:  # as a Vigil of revision 0002 wrote them
         sql_bulk.insert(conn, schema.heartbeats, frame)
