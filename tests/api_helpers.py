@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from app import create_app
 from data.store import Store
 from live.hub import InProcessHub
-from tests.conftest import make_config
+from tests.conftest import BACKENDS, make_config
 
-#: The API's contract runs on these backends (BigQuery's emulator: the store contract's job).
-API_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+#: The API's contract runs on every backend (BigQuery on its emulator, a dataset a test).
+API_BACKENDS = pytest.mark.parametrize("store", BACKENDS, indirect=True)
 
 
 @pytest.fixture(name="api")
