@@ -230,7 +230,7 @@ def run(args: argparse.Namespace, emulator: Any) -> int:
         for name, cold, view in views(app, store):
             view()  # once to warm the catalog, as a running server has it
             if cold:
-                store.expire_results()
+                store.rollups.expire_results()
             store.journal = []
             view()
             jobs = list(store.journal)

@@ -124,7 +124,7 @@ class BigQueryRecords:
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {' AND '.join(conds)})"
         )
         added = self.store._dml("insert-row", sql, params, [Scan(table, tuple(key))])
-        self.store._forget(table)
+        self.store.rollups.forget(table)
         if not added:
             raise InvalidInput(
                 f"a row with {records.key_text(key)} already exists in table '{table}'"
@@ -158,7 +158,7 @@ class BigQueryRecords:
     ) -> None:
         """Run an UPDATE or DELETE of the row named by `key`; NotFound when none was."""
         touched = self.store._dml(purpose, sql, params, [Scan(table, tuple(key))])
-        self.store._forget(table)
+        self.store.rollups.forget(table)
         if not touched:
             raise NotFound(f"no row with {records.key_text(key)} in table '{table}'")
 

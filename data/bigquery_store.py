@@ -39,7 +39,6 @@ import logging
 import math
 import os
 import re
-import time as clock
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +60,20 @@ from sqlalchemy.sql import sqltypes
 
 from data import bigquery_rows, readpath, rollup, schema
 from data.bigquery_anomalies import BigQueryAnomalies
-from data.bigquery_sql import IDENTIFIER, TABLE_NAME, Job, Scan, bigquery_type, param, quote
+from data.bigquery_rollups import BigQueryRollups, Plan
+from data.bigquery_sql import (
+    IDENTIFIER,
+    RAW_PER_BUCKET,
+    TABLE_NAME,
+    Job,
+    Scan,
+    bigquery_type,
+    m4_aggregates,
+    micros,
+    param,
+    quote,
+    unpivot,
+)
 from data.catalog import Catalog
 from data.m4 import m4_points, to_times
 from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
@@ -86,16 +98,10 @@ log = logging.getLogger(__name__)
 
 HIDDEN_TABLES = readpath.HIDDEN_TABLES
 FILL_MARKERS = readpath.FILL_MARKERS
-#: How long the pyramid's per-entity summary answers pickers and default ranges.
-SUMMARY_TTL_SECONDS = 5.0
-#: How long the tables' finest rollup levels are kept (each decided once, on a first write).
-FINEST_TTL_SECONDS = 60.0
 #: Seconds a call keeps retrying a BigQuery that does not answer before `Unavailable`.
 RETRY_SECONDS = 10.0
 API_TIMEOUT = 30.0
 QUERY_TIMEOUT = 300.0
-#: A chart's query returns the raw rows of buckets holding at most this many rows.
-RAW_PER_BUCKET = 16
 #: Result sizes from which the Storage Read API (when configured) fetches the rows.
 STORAGE_API_ROWS = 50_000
 
@@ -115,7 +121,6 @@ KINDS: dict[str, readpath.Kind] = {
     "NUMERIC": "number",
     "BIGNUMERIC": "number",
 }
-EMPTY_POINTS = "ARRAY<STRUCT<e FLOAT64, v FLOAT64>>[]"
 POINT_COLUMNS = rollup.POINT_COLUMNS
 
 
@@ -123,26 +128,6 @@ POINT_COLUMNS = rollup.POINT_COLUMNS
 class _TableInfo:
     fields: dict[str, bigquery.SchemaField]
     primary: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How the pyramid answers a read: stored pieces cover [cover_lo, cover_hi)."""
-
-    entity: str
-    level: int
-    pieces: list[rollup.Piece]
-    cover_lo: float
-    cover_hi: float
-
-
-@dataclass
-class _Summary:
-    """Per entity (first, last) epoch seconds, from the pyramid's coarsest level, and
-    the rows the pyramid holds (checked equal to the table's)."""
-
-    entities: dict[str, tuple[float, float]]
-    rows: int
 
 
 def parse_url(url: str, dataset_id: str = "") -> tuple[str | None, str]:
@@ -166,10 +151,6 @@ def parse_url(url: str, dataset_id: str = "") -> tuple[str | None, str]:
     if project and not PROJECT_ID.match(project):
         raise ConfigError(f"'{project}' is not a Google Cloud project id")
     return project or None, dataset
-
-
-def _micros(seconds: float) -> int:
-    return round(seconds * 1e6)
 
 
 class BigQueryStore(Store):
@@ -206,9 +187,8 @@ class BigQueryStore(Store):
         self._retry = DEFAULT_RETRY.with_deadline(retry_seconds)
         self._job_retry = DEFAULT_JOB_RETRY.with_deadline(retry_seconds)
         self._catalog: Catalog[_TableInfo] = Catalog(self._table_names, self._read_info)
-        self._pyramids_cache: tuple[dict[str, int | None], float] | None = None
-        self._summaries: tuple[dict[str, _Summary], float] | None = None
         self.review = BigQueryAnomalies(self)
+        self.rollups = BigQueryRollups(self)
         #: When a list, every job is appended to it (bench/bigquery_dryrun.py).
         self.journal: list[Job] | None = None
 
@@ -433,7 +413,7 @@ class BigQueryStore(Store):
         conds = self._filter_sql(table, filters, params)
         entity_column = self.entity_column(table)
         if not filters or (entity_column and set(filters) == {entity_column}):
-            summary = self._summary(table)
+            summary = self.rollups.summary(table)
             if summary is not None:
                 if filters:
                     spans = [summary.entities[k] for k in filters.values() if k in summary.entities]
@@ -464,7 +444,7 @@ class BigQueryStore(Store):
             and column == self.entity_column(table)
             and info.fields[column].field_type == "STRING"
         ):
-            summary = self._summary(table)
+            summary = self.rollups.summary(table)
             if summary is not None:
                 return sorted(summary.entities)[:limit]
         col = quote(column)
@@ -491,7 +471,7 @@ class BigQueryStore(Store):
         columns = list(columns)
         width = readpath.bucket_width(start, end, max_points)
         lo = start.timestamp()
-        plan = self._rollup_plan(table, filters, lo, end.timestamp(), width)
+        plan = self.rollups.plan(table, filters, lo, end.timestamp(), width)
         if plan is not None:
             answer = self._read_rollups(table, columns, start, end, filters, width, plan)
             if answer is not None and answer.rows_in_range > max_points:
@@ -559,13 +539,13 @@ class BigQueryStore(Store):
             f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}"
         )
         key = "CAST(FLOOR((e - @origin) / @step) AS INT64) AS k"
-        per_bucket = _m4_aggregates(len(columns), key, "k", with_rows)
+        per_bucket = m4_aggregates(len(columns), key, "k", with_rows)
         params += [param(f"c{i}", "STRING", c) for i, c in enumerate(columns)]
         return (
             f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
             "SELECT 'raw' AS kind, c.col, k AS bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, "
             f"e1, c.v1{', c.pts' if with_rows else ''}\n"
-            f"FROM per_bucket, UNNEST({_unpivot(len(columns), with_rows)}) AS c"
+            f"FROM per_bucket, UNNEST({unpivot(len(columns), with_rows)}) AS c"
         )
 
     def _read_rollups(
@@ -576,7 +556,7 @@ class BigQueryStore(Store):
         end: datetime,
         filters: Mapping[str, str] | None,
         width: float,
-        plan: _Plan,
+        plan: Plan,
     ) -> SeriesRead | None:
         """One job: M4 of the fringe rows (only the partitions at the range's two ends
         are read), the pyramid's rows for the rest, and a free consistency check.
@@ -592,8 +572,8 @@ class BigQueryStore(Store):
         params: list[Any] = [
             param("start", "TIMESTAMP", start),
             param("end", "TIMESTAMP", end),
-            param("cover_lo", "INT64", _micros(plan.cover_lo)),
-            param("cover_hi", "INT64", _micros(plan.cover_hi)),
+            param("cover_lo", "INT64", micros(plan.cover_lo)),
+            param("cover_hi", "INT64", micros(plan.cover_hi)),
             param("origin", "FLOAT64", float(origin)),
             param("step", "FLOAT64", float(step)),
         ]
@@ -621,7 +601,7 @@ class BigQueryStore(Store):
         levels = {p.level for p in plan.pieces}
         # the pyramid's row count: from a summary taken seconds ago when there is one
         # (it read the coarsest level already), else from the coarsest level here
-        summary = self._fresh_summary(table)
+        summary = self.rollups.fresh_summary(table)
         if summary is not None:
             held = "@held"
             params.append(param("held", "INT64", summary.rows))
@@ -691,317 +671,12 @@ class BigQueryStore(Store):
         rows = self._query(bigquery_rows.PURPOSE, sql, params, scans)
         return bigquery_rows.points(rows, columns)
 
-    # -- the rollup pyramid (data/rollup.py) --------------------------------------
-    def _rollup_plan(
-        self, table: str, filters: Mapping[str, str] | None, lo: float, hi: float, width: float
-    ) -> _Plan | None:
-        entity = readpath.rollup_entity(self, table, filters)
-        if entity is None:
-            return None
-        finest = self._finest(table)
-        level = rollup.level_for(width, finest) if finest else None
-        if level is None:
-            return None
-        pieces = [p for p in rollup.decompose(lo, hi, level, finest) if p.level is not None]
-        if not pieces:
-            return None
-        # decompose leaves raw rows only at the two ends: the stored pieces are contiguous
-        cover_lo, cover_hi = pieces[0].lo, pieces[-1].hi
-        if not math.isclose(sum(p.hi - p.lo for p in pieces), cover_hi - cover_lo):
-            return None
-        return _Plan(entity, level, pieces, cover_lo, cover_hi)
-
-    def _finest(self, table: str) -> int | None:
-        return self._pyramids().get(table)
-
-    def _pyramids(self) -> dict[str, int | None]:
-        """The finest level of every rolled-up table (None: too sparse), one small job.
-
-        A level is decided once, on a table's first write, so it is kept a while;
-        a table another process rolled up since is read raw until then.
-        """
-        cached = self._pyramids_cache
-        if cached is not None and clock.monotonic() - cached[1] < FINEST_TTL_SECONDS:
-            return cached[0]
-        found: dict[str, int | None] = {}
-        if self._catalog.has("m4_sources"):
-            rows = self._query(
-                "rollup-level",
-                f"SELECT source, finest FROM {self._ref('m4_sources')}",
-                (),
-                [Scan("m4_sources", ("source", "finest"))],
-            )
-            found = {r["source"]: r["finest"] for r in rows}
-        self._pyramids_cache = (found, clock.monotonic())
-        return found
-
-    def _decide_finest(self, table: str, sample: pd.DataFrame | None) -> int | None:
-        """The finest level stored for `table`; the first write's rows decide it, once."""
-        pyramids = self._pyramids()
-        if table in pyramids:
-            return pyramids[table]
-        if sample is None or sample.empty:
-            return None
-        finest = rollup.finest_useful(sample)
-        src = self._ref("m4_sources")
-        inserted = self._dml(
-            "rollup-level",
-            f"INSERT INTO {src} (source, finest) SELECT @source, @finest FROM UNNEST([1]) "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {src} WHERE source = @source)",
-            [param("source", "STRING", table), param("finest", "INT64", finest)],
-            [Scan("m4_sources", ("source",))],
-        )
-        self._pyramids_cache = None
-        if not inserted:  # another writer decided first
-            return self._finest(table)
-        return finest
-
-    def _summary(self, table: str) -> _Summary | None:
-        return self._summaries_of_all().get(table)
-
-    def _fresh_summary(self, table: str) -> _Summary | None:
-        """The summary of `table` if one was taken in the last few seconds, else None."""
-        cached = self._summaries
-        if cached is not None and clock.monotonic() - cached[1] < SUMMARY_TTL_SECONDS:
-            return cached[0].get(table)
-        return None
-
-    def _summaries_of_all(self) -> dict[str, _Summary]:
-        """Per rolled-up table and entity, the first and last time from the pyramid's
-        coarsest level, in one job for every table; only tables whose pyramid holds
-        every row of the table are in it, the others' raw rows answer.
-
-        The check is each table's COUNT(*), which BigQuery answers from metadata
-        (0 bytes processed), in the same job as the pyramid's rows.
-        """
-        cached = self._summaries
-        if cached is not None and clock.monotonic() - cached[1] < SUMMARY_TTL_SECONDS:
-            return cached[0]
-        sources = []
-        for name, finest in sorted(self._pyramids().items()):
-            if finest and name in self._catalog.names and name not in HIDDEN_TABLES:
-                shape = readpath.rollup_shape(self, name)
-                if shape is not None:
-                    sources.append((name, shape[2][0]))
-        summaries: dict[str, _Summary] = {}
-        if sources:
-            params: list[Any] = [param("top", "INT64", rollup.COARSEST)]
-            picks, totals = [], []
-            for i, (name, metric) in enumerate(sources):
-                picks.append(f"(source = @s{i} AND col = @c{i})")
-                totals.append(
-                    f"SELECT @s{i} AS source, (SELECT COUNT(*) FROM {self._ref(name)}) AS n"
-                )
-                params += [param(f"s{i}", "STRING", name), param(f"c{i}", "STRING", metric)]
-            sql = (
-                f"WITH totals AS ({' UNION ALL '.join(totals)}),\n"
-                "pyramid AS (SELECT source, entity, MIN(e0) AS first, MAX(e1) AS last, "
-                f"SUM(n) AS n FROM {self._ref('m4_rollups')} WHERE level = @top "
-                f"AND ({' OR '.join(picks)}) GROUP BY source, entity)\n"
-                "SELECT t.source, p.entity, p.first, p.last, p.n, t.n AS total "
-                "FROM totals AS t LEFT JOIN pyramid AS p ON p.source = t.source"
-            )
-            scans = [
-                Scan(
-                    "m4_rollups",
-                    ("source", "level", "col", "entity", "e0", "e1", "n"),
-                    levels=(rollup.COARSEST,),
-                )
-            ]
-            scans += [Scan(name, ()) for name, _ in sources]
-            rows = self._query("rollup-summary", sql, params, scans)
-            for name, _ in sources:
-                mine = [r for r in rows if r["source"] == name]
-                held = sum(int(r["n"] or 0) for r in mine)
-                if mine and held == int(mine[0]["total"]):
-                    spans = {
-                        str(r["entity"]): (r["first"], r["last"])
-                        for r in mine
-                        if r["entity"] is not None
-                    }
-                    summaries[name] = _Summary(spans, held)
-        self._summaries = (summaries, clock.monotonic())
-        return summaries
-
-    def _forget(self, table: str) -> None:
-        self._summaries = None
-        if table in ("anomalies", "anomaly_feedback"):
-            self.review.forget()
-
-    def expire_results(self) -> None:
-        """Forget the short-lived results (pyramid summaries, the anomaly snapshot), as
-        a view arriving after their few seconds would find them (benchmarks)."""
-        self._summaries = None
-        self.review.forget()
-
-    def _rebuild_span(
-        self,
-        table: str,
-        shape: tuple[str, str | None, list[str]],
-        entities: list[str] | None,
-        first: float,
-        last: float,
-        sample: pd.DataFrame | None,
-        clear: bool = True,
-    ) -> int:
-        """Recompute every level for `entities` (None: all) over whole hours around
-        [first, last]: the finest level by M4 in SQL, the coarser ones from it."""
-        finest = self._decide_finest(table, sample)
-        if finest is None:
-            return 0
-        time_name, entity_column, metrics = shape
-        lo, hi = readpath.whole_hours(first, last)
-        t, _ = self._time_sql(table)
-        entity = f"CAST({quote(entity_column)} AS STRING)" if entity_column else "''"
-        params: list[Any] = [
-            param("lo", "INT64", _micros(lo)),
-            param("hi", "INT64", _micros(hi)),
-            param("level", "FLOAT64", float(finest)),
-        ]
-        conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
-        if entity_column and entities is not None:
-            conds.append(f"{entity} IN UNNEST(@entities)")
-            params.append(ArrayQueryParameter("entities", "STRING", entities))
-        values = ", ".join(f"CAST({quote(c)} AS FLOAT64) AS v{i}" for i, c in enumerate(metrics))
-        source = (
-            f"SELECT {entity} AS entity, UNIX_MICROS({t}) / 1000000 AS e, {values} "
-            f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}"
-        )
-        key = "entity, CAST(FLOOR(e / @level) AS INT64) AS bucket"
-        per_bucket = _m4_aggregates(len(metrics), key, "entity, bucket", with_rows=False)
-        params += [param(f"c{i}", "STRING", c) for i, c in enumerate(metrics)]
-        sql = (
-            f"WITH src AS ({source}),\nper_bucket AS ({per_bucket})\n"
-            "SELECT entity, c.col, bucket, n, e0, c.v0, c.emn, c.mn, c.emx, c.mx, e1, c.v1\n"
-            f"FROM per_bucket, UNNEST({_unpivot(len(metrics), with_rows=False)}) AS c"
-        )
-        scans = [
-            Scan(
-                table,
-                (time_name, *metrics, *([entity_column] if entity_column else [])),
-                epoch_to_utc(lo),
-                epoch_to_utc(hi),
-            )
-        ]
-        rows = self._query("rollup-refresh", sql, params, scans)
-        if not rows:
-            return 0
-        names = ["entity", "col", "bucket", *POINT_COLUMNS]
-        finest_rows = pd.DataFrame([[r[k] for k in names] for r in rows], columns=names)
-        finest_rows = finest_rows.astype({c: float for c in POINT_COLUMNS if c != "n"})
-        finest_rows = finest_rows.astype({"n": "int64", "bucket": "int64"})
-        levels = readpath.pyramid(finest_rows, finest)
-        if clear:
-            self._clear_rollups(table, sorted(finest_rows["entity"].unique()), lo, hi, finest)
-        records = [
-            {"source": table, "level": level, **row}
-            for level, frame in levels.items()
-            for row in row_dicts(frame)
-        ]
-        self._load("m4_rollups", records, "rollup-refresh")
-        self._forget(table)
-        return int(finest_rows.loc[finest_rows["col"] == metrics[0], "n"].sum())
-
-    def _clear_rollups(
-        self, table: str, entities: list[str], lo: int, hi: int, finest: int
-    ) -> None:
-        params: list[Any] = [
-            param("source", "STRING", table),
-            ArrayQueryParameter("entities", "STRING", entities),
-        ]
-        spans = []
-        for i, level in enumerate(readpath.stored_levels(finest)):
-            spans.append(f"(level = @l{i} AND bucket BETWEEN @a{i} AND @b{i})")
-            params += [
-                param(f"l{i}", "INT64", level),
-                param(f"a{i}", "INT64", lo // level),
-                param(f"b{i}", "INT64", hi // level - 1),
-            ]
-        self._dml(
-            "rollup-refresh",
-            f"DELETE FROM {self._ref('m4_rollups')} WHERE source = @source "
-            f"AND entity IN UNNEST(@entities) AND ({' OR '.join(spans)})",
-            params,
-            [Scan("m4_rollups", ("source", "entity", "level", "bucket"))],
-        )
-
-    def _refresh_rollups(self, table: str, frame: pd.DataFrame) -> None:
-        """Recompute the pyramid for the whole hours and entities a write touched."""
-        shape = readpath.rollup_shape(self, table)
-        if shape is None or frame.empty or shape[0] not in frame:
-            return
-        time_name, entity_column, _ = shape
-        sample = readpath.written_rows(frame, time_name, entity_column)
-        entities = sorted(sample["entity"].unique())
-        first, last = float(sample["e"].min()), float(sample["e"].max())
-        self._rebuild_span(table, shape, entities, first, last, sample)
-
+    # -- the rollup pyramid (data/bigquery_rollups.py) ----------------------------
     def rebuild_rollups(self, table: str, progress: Callable[[int], None] | None = None) -> int:
-        """Rebuild a table's whole pyramid, a day (every entity) at a time; returns rows read.
-
-        For tables filled by other programs, or stores made before the pyramid.
-        """
         self._info(table)
         if table == "heartbeats":
             return self._health().rebuild(progress)
-        shape = readpath.rollup_shape(self, table)
-        if shape is None:
-            return 0
-        self._delete_rollups(table)
-        span = self.time_range(table)  # the pyramid is gone: the raw rows answer
-        if span is None:
-            return 0
-        time_name, entity_column, _ = shape
-        first, last = span[0].timestamp(), span[1].timestamp()
-        day = 86_400
-        lo = math.floor(first / day) * day
-        sample = self._sample(table, time_name, entity_column, lo, lo + day)
-        done = 0
-        while lo <= last:
-            done += self._rebuild_span(
-                table, shape, None, lo, min(lo + day - 1, last), sample, clear=False
-            )
-            if progress:
-                progress(done)
-            lo += day
-        return done
-
-    def _sample(
-        self, table: str, time_name: str, entity_column: str | None, lo: float, hi: float
-    ) -> pd.DataFrame:
-        """The first entity's rows over whole hours of [lo, hi): they decide the finest level."""
-        t, _ = self._time_sql(table)
-        params: list[Any] = [param("lo", "INT64", _micros(lo)), param("hi", "INT64", _micros(hi))]
-        conds = [f"{t} >= TIMESTAMP_MICROS(@lo)", f"{t} < TIMESTAMP_MICROS(@hi)"]
-        entity = "''"
-        if entity_column:
-            entity = f"CAST({quote(entity_column)} AS STRING)"
-            firsts = self.distinct(table, entity_column, limit=1)
-            if firsts:
-                conds.append(f"{entity} = @entity")
-                params.append(param("entity", "STRING", firsts[0]))
-        rows = self._query(
-            "rollup-sample",
-            f"SELECT {entity} AS entity, UNIX_MICROS({t}) / 1000000 AS e "
-            f"FROM {self._ref(table)} WHERE {' AND '.join(conds)}",
-            params,
-            [Scan(table, (time_name, *([entity_column] if entity_column else [])))],
-        )
-        return pd.DataFrame(
-            {"entity": [r["entity"] for r in rows], "e": np.array([r["e"] for r in rows], float)}
-        )
-
-    def _delete_rollups(self, table: str) -> None:
-        for name in ("m4_rollups", "m4_sources"):
-            if self._catalog.has(name):
-                self._dml(
-                    "rollup-delete",
-                    f"DELETE FROM {self._ref(name)} WHERE source = @source",
-                    [param("source", "STRING", table)],
-                    [Scan(name, ("source",))],
-                )
-        self._pyramids_cache = None
-        self._forget(table)
+        return self.rollups.rebuild(table, progress)
 
     def latest(self, table: str, entity_column: str, columns: Sequence[str]) -> pd.DataFrame:
         self._info(table)
@@ -1015,11 +690,11 @@ class BigQueryStore(Store):
         if entity_column == self.entity_column(table):
             # the pyramid knows each entity's last time: only the partitions from the
             # earliest of them on are read, not the table's whole history
-            summary = self._summary(table)
+            summary = self.rollups.summary(table)
             if summary is not None and summary.entities:
                 since = min(last for _, last in summary.entities.values())
                 conds.append(f"{t} >= TIMESTAMP_MICROS(@since)")
-                params.append(param("since", "INT64", _micros(since)))
+                params.append(param("since", "INT64", micros(since)))
                 start = epoch_to_utc(since)
         picked = "".join(f", {quote(c)} AS v{i}" for i, c in enumerate(columns))
         sql = (
@@ -1067,8 +742,8 @@ class BigQueryStore(Store):
         if not records:
             return 0
         self._load(table, records, "write")
-        self._forget(table)
-        self._refresh_rollups(table, frame)
+        self.rollups.forget(table)
+        self.rollups.refresh(table, frame)
         if table == "heartbeats":
             self._health().refresh(frame)
         return len(records)
@@ -1229,7 +904,7 @@ class BigQueryStore(Store):
         else:
             self._info(table)
         self._dml("delete-all", f"TRUNCATE TABLE {self._ref(table)}", (), [Scan(table, ())])
-        self._delete_rollups(table)
+        self.rollups.delete(table)
         if table == "heartbeats":
             self._health().clear()
 
@@ -1249,53 +924,7 @@ class BigQueryStore(Store):
         self._client.close()
 
 
-# -- SQL pieces -----------------------------------------------------------------------
-def _m4_aggregates(count: int, key: str, group: str, with_rows: bool) -> str:
-    """Per group: row count, first and last time, and per value column v<i> the
-    first, last, minimum and maximum, in one pass. Ties keep the earliest row.
-
-    Picks are (ok, e, v) structs sorted by ARRAY_AGG, not MIN_BY/MAX_BY (whose
-    ties are arbitrary); `ok` is false when a column holds no value in the group.
-    With `with_rows`, groups of at most RAW_PER_BUCKET rows carry every row.
-    """
-    parts = [key, "COUNT(*) AS n", "MIN(e) AS e0", "MAX(e) AS e1"]
-    for i in range(count):
-        valid = f"(v{i} IS NOT NULL)"
-        parts += [
-            f"ARRAY_AGG(STRUCT(TRUE AS ok, v{i} AS v) ORDER BY e LIMIT 1)[OFFSET(0)] AS f{i}",
-            f"ARRAY_AGG(STRUCT(TRUE AS ok, v{i} AS v) ORDER BY e DESC LIMIT 1)[OFFSET(0)] AS l{i}",
-            f"ARRAY_AGG(STRUCT({valid} AS ok, e AS e, v{i} AS v) "
-            f"ORDER BY {valid} DESC, v{i}, e LIMIT 1)[OFFSET(0)] AS mn{i}",
-            f"ARRAY_AGG(STRUCT({valid} AS ok, e AS e, v{i} AS v) "
-            f"ORDER BY {valid} DESC, v{i} DESC, e LIMIT 1)[OFFSET(0)] AS mx{i}",
-        ]
-        if with_rows:
-            parts.append(
-                f"IF(COUNT(*) <= {RAW_PER_BUCKET}, ARRAY_AGG(STRUCT(e AS e, v{i} AS v) "
-                f"ORDER BY e LIMIT {RAW_PER_BUCKET}), {EMPTY_POINTS}) AS p{i}"
-            )
-    return f"SELECT {', '.join(parts)} FROM src GROUP BY {group}"
-
-
-def _unpivot(count: int, with_rows: bool) -> str:
-    """One struct per value column, named by parameter @c<i>: rows per (group, column)."""
-    structs = []
-    for i in range(count):
-        fields = [
-            f"@c{i} AS col",
-            f"IF(f{i}.ok, f{i}.v, NULL) AS v0",
-            f"IF(mn{i}.ok, mn{i}.e, NULL) AS emn",
-            f"IF(mn{i}.ok, mn{i}.v, NULL) AS mn",
-            f"IF(mx{i}.ok, mx{i}.e, NULL) AS emx",
-            f"IF(mx{i}.ok, mx{i}.v, NULL) AS mx",
-            f"IF(l{i}.ok, l{i}.v, NULL) AS v1",
-        ]
-        if with_rows:
-            fields.append(f"p{i} AS pts")
-        structs.append(f"STRUCT({', '.join(fields)})")
-    return f"[{', '.join(structs)}]"
-
-
+# -- a chart's rows to points -------------------------------------------------------
 def _stored_points(raw: list[Any], column: str) -> tuple[np.ndarray, np.ndarray]:
     """Every row of `column` from the per-bucket row arrays, in time order."""
     pts = [p for r in raw if r["col"] == column for p in r["pts"]]
