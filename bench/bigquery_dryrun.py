@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
+# the project, not this folder: bench/pages.py would hide the pages/ of the app
+sys.path[0] = str(PROJECT_DIR)
 
 from google.cloud import bigquery  # noqa: E402
 
@@ -124,6 +125,7 @@ def views(app: Any, store: Any) -> list[tuple[str, bool, Any]]:
     """
     explore = sys.modules["pages.explore"]
     anomalies = sys.modules["pages.anomalies"]
+    review = sys.modules["pages._anomaly_review"]
     overview = sys.modules["pages.overview"]
     machine = store.distinct("machine_readings", "machine_id")[0]
     first, last = store.time_range("machine_readings", {"machine_id": machine})
@@ -151,6 +153,14 @@ def views(app: Any, store: Any) -> list[tuple[str, bool, Any]]:
             False,
         )
 
+    def anomalies_view(selected: str | None) -> None:
+        """The layout, the queue's callback (no filter set), and with an anomaly chosen
+        in the URL, its detail's."""
+        anomalies.layout(id=selected)
+        _, _, _, order = anomalies.show_list(*[None] * len(anomalies.FILTERS), None, None, {})
+        if selected:
+            review.detail_outputs(selected, {}, order)
+
     return [
         ("Overview", True, lambda: overview.layout()),
         (
@@ -165,19 +175,8 @@ def views(app: Any, store: Any) -> list[tuple[str, bool, Any]]:
                 mid - timedelta(minutes=30), mid + timedelta(minutes=30), with_layout=False
             ),
         ),
-        (
-            "Anomalies list",
-            True,
-            lambda: (anomalies.layout(), anomalies.show_list(None, None, None, "")),
-        ),
-        (
-            f"Anomaly detail ({one})",
-            True,
-            lambda: (
-                anomalies.layout(id=one),
-                anomalies.show_list(None, None, None, f"?id={one}"),
-            ),
-        ),
+        ("Anomalies list", True, lambda: anomalies_view(None)),
+        (f"Anomaly detail ({one})", True, lambda: anomalies_view(one)),
     ]
 
 
