@@ -76,7 +76,7 @@ from data.bigquery_sql import (
 )
 from data.catalog import Catalog
 from data.m4 import m4_points, to_times
-from data.sql_values import arrays, epoch_to_utc, is_missing, parse_times, row_dicts
+from data.sql_values import arrays, epoch_to_utc, is_missing, iso_times, row_dicts
 from data.store import (
     Anomaly,
     AnomalyFilter,
@@ -949,12 +949,8 @@ def _records(table: str, info: _TableInfo, frame: pd.DataFrame) -> list[dict[str
     for name in frame.columns:
         typ = info.fields[name].field_type
         values = frame[name]
-        if typ == "TIMESTAMP":
-            parsed = parse_times(values, name)
-            converted[name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").where(parsed.notna())
-        elif typ == "DATETIME":
-            parsed = parse_times(values, name)
-            converted[name] = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(parsed.notna())
+        if typ in ("TIMESTAMP", "DATETIME"):
+            converted[name] = iso_times(values, name, suffix="Z" if typ == "TIMESTAMP" else "")
         elif typ == "DATE":
             try:
                 parsed = pd.to_datetime(values, format="ISO8601")

