@@ -36,6 +36,17 @@ class User:
 LOCAL_USER = User("analyst", "admin")
 
 
+@dataclass(frozen=True)
+class Credential:
+    """What a request's user came with: a bearer token, or the session cookie's user
+    and password seal. A websocket keeps it to ask again while it stays open, so a
+    revoked token, a password reset or a disabled user ends the socket too."""
+
+    token: str | None = None
+    username: str | None = None
+    seal: str | None = None
+
+
 def _gate() -> Gate | None:
     return current_app.extensions.get(EXTENSION) if has_app_context() else None
 

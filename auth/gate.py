@@ -34,7 +34,16 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from auth import EXTENSION, LOCAL_USER, User, bearer_token, callback_roles, passwords, require
+from auth import (
+    EXTENSION,
+    LOCAL_USER,
+    Credential,
+    User,
+    bearer_token,
+    callback_roles,
+    passwords,
+    require,
+)
 from auth.accounts import ADMIN, MAX_USERNAME, Account, Accounts
 from auth.secret import secret_key
 from data.store import Store
@@ -120,8 +129,19 @@ class Gate:
             g.vigil_user = user
         return g.vigil_user
 
+    def request_credential(self) -> Credential | None:
+        """What the request's user (`request_user`) came with; None without one."""
+        if self.accounts is None or self.request_user() is None:
+            return None
+        if g.vigil_by_cookie:
+            return Credential(username=session.get("user"), seal=session.get("seal"))
+        return Credential(token=bearer_token(request.headers.get("Authorization")))
+
     def _session_user(self) -> User | None:
-        name, seal = session.get("user"), session.get("seal")
+        return self._sealed_user(session.get("user"), session.get("seal"))
+
+    def _sealed_user(self, name: Any, seal: Any) -> User | None:
+        """The user of a session cookie, while its password is the one it was opened with."""
         if not isinstance(name, str) or not isinstance(seal, str):
             return None
         account = self.accounts.active(name) if self.accounts else None
@@ -136,12 +156,21 @@ class Gate:
             return LOCAL_USER
         return self.accounts.token_user(token)
 
-    def still_valid(self, user: User | None) -> bool:
-        """Whether an open websocket's user may keep it (not disabled, not deleted)."""
+    def still_valid(self, user: User | None, credential: Credential | None) -> bool:
+        """Whether an open websocket's user may keep it: what it authenticated with
+        would still be accepted (token not revoked, password not reset, user neither
+        disabled nor deleted) and for the same user and role."""
         if self.accounts is None or user is None:
             return True
-        account = self.accounts.active(user.name)
-        return account is not None and account.role == user.role
+        now = None
+        if credential is not None and credential.token is not None:
+            try:
+                now = self.accounts.token_user(credential.token)
+            except Unauthorized:
+                now = None
+        elif credential is not None:
+            now = self._sealed_user(credential.username, credential.seal)
+        return now == user
 
     def audit(
         self,

@@ -44,7 +44,7 @@ STORE_WORKERS = 8
 
 CLOSE_GOING_AWAY = 1001  # the server shuts down (SIGTERM): reconnect to another instance
 CLOSE_IDLE = 1008  # policy violation: no message within the liveness window
-CLOSE_REVOKED = 1008  # policy violation too: the user was disabled or their role changed
+CLOSE_REVOKED = 1008  # policy violation too: its token or session ended, its user changed
 #: How often an open connection asks whether its user may still keep it.
 CHECK_SECONDS = 20.0
 CLOSE_BEHIND = 1013  # try again later: the client fell too far behind
@@ -197,7 +197,7 @@ class Connection:
         self.opened = opened or OpenConnections()
         self.frame_for = frame_for
         self.idle_seconds = idle_seconds
-        #: Asked every CHECK_SECONDS; False closes the connection (a disabled user's).
+        #: Asked every CHECK_SECONDS; False closes the connection (a revoked token's).
         self.allowed = allowed
         self.outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._write = threading.Lock()
@@ -274,7 +274,9 @@ class Connection:
                 if self.allowed is not None and time.monotonic() >= check:
                     check = time.monotonic() + CHECK_SECONDS
                     if not self._still_allowed():
-                        self.close(CLOSE_REVOKED, "the account was disabled or changed")
+                        self.close(
+                            CLOSE_REVOKED, "the credentials were revoked or the account changed"
+                        )
                         return
                 if item is None:
                     if deadline is not None and time.monotonic() >= deadline:

@@ -87,8 +87,9 @@ def _auth(session: Session, payload: Any) -> dict[str, Any]:
     try:
         session.user = auth.user_for_token(token)
     except Unauthorized:
-        session.user = None
+        session.user = session.credential = None
         return UNAUTHORIZED
+    session.credential = auth.Credential(token=token)
     return {"authorized": {}}
 
 

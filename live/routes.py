@@ -87,9 +87,14 @@ def _session(
 ) -> Session:
     shared: _Shared = current_app.extensions[EXTENSION]
     connection = Connection(ws, frame_for, idle_seconds, shared.opened)
-    session = Session(runtime(), connection, shared.calls, shared.known, request_user())
     checker = gate()
-    connection.allowed = lambda: session.store(checker.still_valid, session.user)
+    session = Session(
+        runtime(), connection, shared.calls, shared.known, request_user(),
+        checker.request_credential(),
+    )  # fmt: skip
+    connection.allowed = lambda: session.store(
+        checker.still_valid, session.user, session.credential
+    )
     return session
 
 

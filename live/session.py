@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from auth import User
+from auth import Credential, User
 from context import Runtime
 from data.entities import KnownIds
 from live.connection import Connection, StoreCalls
@@ -23,6 +23,8 @@ class Session:
     known: KnownIds
     #: The caller; None until an `auth` message when the handshake carried no session.
     user: User | None
+    #: What `user` authenticated with, asked again while the socket is open.
+    credential: Credential | None = None
     subscription: Subscription | None = None
 
     def store(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -747,25 +747,76 @@ def test_a_password_reset_ends_the_old_sessions(site: Site) -> None:
     assert client.get("/_dash-layout").status_code == 401
 
 
-def test_a_disabled_users_websocket_is_closed(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+ENDINGS = {
+    "user disabled": lambda site, name, token: site.accounts.change(name, disabled=True),
+    "token revoked": lambda site, name, token: site.accounts.revoke_token(token),
+    "password reset": lambda site, name, token: site.accounts.change(
+        name, password="another long password"
+    ),
+    "role changed": lambda site, name, token: site.accounts.change(name, role="viewer"),
+}
+
+
+@pytest.mark.parametrize(
+    ("by", "ending"),
+    [("token", e) for e in ENDINGS if e != "password reset"]
+    + [("cookie", e) for e in ENDINGS if e != "token revoked"]
+    + [("auth message", "token revoked"), ("auth message", "user disabled")],
+)
+def test_a_websocket_ends_with_what_it_was_opened_with(
+    site: Site, monkeypatch: pytest.MonkeyPatch, by: str, ending: str
+) -> None:
     from auth import accounts
     from live import connection
 
     monkeypatch.setattr(connection, "CHECK_SECONDS", 0.3)
     monkeypatch.setattr(accounts, "CACHE_SECONDS", 0.1)
-    site.accounts.create("leaver", PASSWORD, "labeller")
-    token = site.accounts.issue_token("leaver", days=1)[0]
-    headers = {"Authorization": f"Bearer {token}"}
-    with connect(
-        f"ws://{site.url}/live_recent_ws", open_timeout=10, additional_headers=headers
-    ) as ws:
-        ws.recv(timeout=10)  # the snapshot
-        site.accounts.change("leaver", disabled=True)
+    name = f"leaver-{by.split()[0]}-{ending.split()[0]}"
+    site.accounts.create(name, PASSWORD, "labeller")
+    token = site.token(name)
+    path, headers = "/live_recent_ws", {}
+    if by == "token":
+        headers = {"Authorization": f"Bearer {token}"}
+    elif by == "cookie":
+        headers = {"Cookie": f"vigil_session={site.client(name).get_cookie('vigil_session').value}"}
+    else:  # seed 001's `auth` message, on a /ws opened without credentials
+        path = "/ws"
+    with connect(f"ws://{site.url}{path}", open_timeout=10, additional_headers=headers) as ws:
+        if path == "/ws":
+            ws.send(json.dumps({"auth": {"Authorization": f"Bearer {token}"}}))
+            while '"authorized"' not in ws.recv(timeout=10):
+                pass  # the greeting lines come first
+        else:
+            ws.recv(timeout=10)  # the snapshot
+        ENDINGS[ending](site, name, token)
         started = time.monotonic()
         with pytest.raises(Exception) as closed:  # the README promises 30 s
             while time.monotonic() - started < 30:
                 ws.recv(timeout=30)
     assert getattr(closed.value, "rcvd", None) is not None and closed.value.rcvd.code == 1008
+
+
+def test_a_websocket_stays_while_its_credential_does(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revoking another token or resetting the password leaves a token's socket open."""
+    from auth import accounts
+    from live import connection
+
+    monkeypatch.setattr(connection, "CHECK_SECONDS", 0.3)
+    monkeypatch.setattr(accounts, "CACHE_SECONDS", 0.1)
+    site.accounts.create("stayer", PASSWORD, "labeller")
+    token, other = site.token("stayer"), site.token("stayer")
+    headers = {"Authorization": f"Bearer {token}"}
+    with connect(
+        f"ws://{site.url}/live_recent_ws", open_timeout=10, additional_headers=headers
+    ) as ws:
+        ws.recv(timeout=10)
+        site.accounts.revoke_token(other)
+        site.accounts.change("stayer", password="another long password")
+        time.sleep(1.5)  # five checks
+        ws.send(json.dumps({"ping": 1}))
+        assert ws.recv(timeout=10)  # still open: answered
 
 
 def test_a_wrong_password_takes_as_long_for_an_unknown_user(site: Site) -> None:
