@@ -123,9 +123,9 @@ class Gate:
             else:
                 try:
                     token = bearer_token(request.headers.get("Authorization"))
-                    user = self.accounts.token_user(token) if token else None
                 except Unauthorized:
-                    user = None
+                    token = None
+                user = self._token_user_or_none(token)
             g.vigil_user = user
         return g.vigil_user
 
@@ -136,6 +136,14 @@ class Gate:
         if g.vigil_by_cookie:
             return Credential(username=session.get("user"), seal=session.get("seal"))
         return Credential(token=bearer_token(request.headers.get("Authorization")))
+
+    def _token_user_or_none(self, token: str | None) -> User | None:
+        if self.accounts is None or not token:
+            return None
+        try:
+            return self.accounts.token_user(token)
+        except Unauthorized:
+            return None
 
     def _session_user(self) -> User | None:
         return self._sealed_user(session.get("user"), session.get("seal"))
@@ -162,15 +170,11 @@ class Gate:
         disabled nor deleted) and for the same user and role."""
         if self.accounts is None or user is None:
             return True
-        now = None
-        if credential is not None and credential.token is not None:
-            try:
-                now = self.accounts.token_user(credential.token)
-            except Unauthorized:
-                now = None
-        elif credential is not None:
-            now = self._sealed_user(credential.username, credential.seal)
-        return now == user
+        if credential is None:
+            return False
+        if credential.token is not None:
+            return self._token_user_or_none(credential.token) == user
+        return self._sealed_user(credential.username, credential.seal) == user
 
     def audit(
         self,
